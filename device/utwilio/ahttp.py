@@ -1,0 +1,74 @@
+"""HTTP/1.1 over asyncio streams: the non-blocking twin of utwilio.http, imported
+only by send_async() and send(callback=…) so a blocking device never loads asyncio."""
+
+import asyncio
+
+from utwilio import wire
+from utwilio.errors import TransportError
+
+
+async def request(transport, method, url, headers, body=None):
+    secure, host, port, path = wire.split_url(url)
+    where = "%s:%d" % (host, port)
+    head = wire.head(method, host, port, secure, path, headers, None if body is None else len(body))
+    try:
+        return await asyncio.wait_for(
+            _exchange(transport, secure, host, port, head, body, where), transport.timeout)
+    except asyncio.TimeoutError:
+        raise TransportError(28, "timed out talking to %s" % where)
+
+
+async def _exchange(t, secure, host, port, head, body, where):
+    try:
+        if secure:
+            r, w = await asyncio.open_connection(host, port, ssl=t.context(), server_hostname=host)
+        else:
+            r, w = await asyncio.open_connection(host, port)
+    except Exception as e:
+        raise wire.fail("connect", e, where)
+    phase = "send"
+    try:
+        w.write(head)
+        if body:
+            w.write(body)
+        await w.drain()
+        phase = "receive"
+        return await _read(r, t.max_response)
+    except EOFError:
+        raise TransportError(18, "connection closed early by %s" % where)
+    except Exception as e:
+        raise wire.fail(phase, e, where)
+    finally:
+        w.close()
+        try:
+            await w.wait_closed()
+        except Exception:
+            pass  # the socket is closed either way; a reset here changes nothing
+
+
+async def _read(r, limit):
+    code = wire.status(await r.readline())
+    headers = {}
+    while wire.header(await r.readline(), headers):
+        pass
+    n = wire.body_length(headers, limit)
+    if n is not None and n >= 0:
+        return code, headers, (await r.readexactly(n)) if n else b""
+    chunks = []
+    total = 0
+    while True:
+        if n is None:
+            data = await r.read(1024)
+            if not data:
+                return code, headers, b"".join(chunks)
+        else:
+            size = wire.chunk_size(await r.readline())
+            if size == 0:
+                while (await r.readline()) not in (b"\r\n", b"\n", b""):
+                    pass
+                return code, headers, b"".join(chunks)
+            data = await r.readexactly(size)
+            await r.readline()
+        total += len(data)
+        wire.too_big(total, limit)
+        chunks.append(data)

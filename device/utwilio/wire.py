@@ -1,0 +1,137 @@
+"""HTTP/1.1 pieces shared by the blocking and the asyncio transport: URL split,
+request head, response-line parsing and the mapping of OS errors to codes."""
+
+from utwilio.errors import TransportError
+
+MAX_LINE = 4096
+MAX_HEADERS = 64
+ETIMEDOUT = 110
+ECONNRESET = 104
+EPIPE = 32
+
+
+def split_url(url):
+    """-> (secure, host, port, path)"""
+    if url.startswith("https://"):
+        secure, rest, port = True, url[8:], 443
+    elif url.startswith("http://"):
+        secure, rest, port = False, url[7:], 80
+    else:
+        raise ValueError("URL must start with http:// or https://, got %r" % url)
+    i = rest.find("/")
+    hostport, path = (rest, "/") if i < 0 else (rest[:i], rest[i:])
+    i = hostport.rfind(":")
+    if i > 0 and hostport[i + 1 :].isdigit():
+        port = int(hostport[i + 1 :])
+        hostport = hostport[:i]
+    return secure, hostport, port, path
+
+
+def head(method, host, port, secure, path, headers, length):
+    """The request line and headers as one bytes object (the body goes separately,
+    so it is never copied)."""
+    default = 443 if secure else 80
+    parts = [method, " ", path, " HTTP/1.1\r\nHost: ", host]
+    if port != default:
+        parts.append(":%d" % port)
+    parts.append("\r\nConnection: close\r\nUser-Agent: utwilio/0.1\r\n")
+    for name in headers:
+        parts.append("%s: %s\r\n" % (name, headers[name]))
+    if length is not None:
+        parts.append("Content-Length: %d\r\n" % length)
+    parts.append("\r\n")
+    return "".join(parts).encode()
+
+
+def status(line):
+    if not line:
+        raise TransportError(52, "empty reply from server")
+    parts = line.split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not line.endswith(b"\n"):
+        raise TransportError(8, "not an HTTP response: %r" % line[:40])
+    try:
+        code = int(parts[1])
+    except ValueError:
+        raise TransportError(8, "bad HTTP status line: %r" % line[:40])
+    if code < 100 or code > 999:
+        raise TransportError(8, "bad HTTP status code: %d" % code)
+    return code
+
+
+def header(line, headers):
+    """Adds one header line to `headers` (lower-case names); False at the blank line."""
+    if line == b"\r\n" or line == b"\n":
+        return False
+    if not line.endswith(b"\n"):
+        raise TransportError(8, "connection ended inside the response headers")
+    i = line.find(b":")
+    if i <= 0 or len(headers) >= MAX_HEADERS:
+        raise TransportError(8, "bad HTTP header line: %r" % line[:40])
+    headers[line[:i].strip().decode().lower()] = line[i + 1 :].strip().decode()
+    return True
+
+
+def body_length(headers, limit):
+    """-> bytes to read, -1 for chunked, None for read-until-close."""
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        return -1
+    n = headers.get("content-length")
+    if n is None:
+        return None
+    if not n.isdigit():
+        raise TransportError(8, "bad Content-Length: %r" % n)
+    n = int(n)
+    too_big(n, limit)
+    return n
+
+
+def chunk_size(line):
+    try:
+        return int(line.split(b";")[0].strip(), 16)
+    except ValueError:
+        raise TransportError(8, "bad chunk size line: %r" % line[:40])
+
+
+def too_big(n, limit):
+    if n > limit:
+        raise TransportError(63, "response of %d bytes is over the %d-byte limit" % (n, limit))
+
+
+def short(got, want):
+    if got < want:
+        raise TransportError(18, "connection closed after %d of %d body bytes" % (got, want))
+
+
+def _tls_text(up):
+    return "SSL" in up or "TLS" in up or "MBEDTLS" in up or "CERTIFICATE" in up
+
+
+def fail(phase, exc, where):
+    """An OSError (or ssl error) at `phase` -> TransportError with a libcurl-style code.
+    The phase alone is not enough: asyncio streams do the TLS handshake on first write."""
+    if isinstance(exc, TransportError):
+        return exc
+    if isinstance(exc, MemoryError):
+        return TransportError(27, "out of memory talking to %s" % where)
+    text = str(exc)
+    up = text.upper()
+    err = exc.args[0] if exc.args else None
+    if phase == "resolve" or "ADDRINFO" in up or type(exc).__name__ == "gaierror":
+        return TransportError(6, "could not resolve host %s (%s)" % (where, text))
+    if err == ETIMEDOUT or "TIMED OUT" in up:
+        return TransportError(28, "timed out during %s with %s" % (phase, where))
+    if phase == "tls" or _tls_text(up) or (isinstance(err, int) and err < -100):
+        if "VERIFY" in up or "CERTIFICATE" in up or "HOSTNAME" in up or err == -9984:
+            return TransportError(
+                60,
+                "TLS certificate of %s not trusted (%s): check cadata is the CA that signed "
+                "it, the host name and the device clock" % (where, text),
+            )
+        return TransportError(35, "TLS handshake with %s failed (%s)" % (where, text))
+    if phase == "connect":
+        return TransportError(7, "could not connect to %s (%s)" % (where, text))
+    if phase == "send":
+        return TransportError(55, "sending to %s failed (%s)" % (where, text))
+    if err == ECONNRESET or "RESET" in up:
+        return TransportError(56, "connection reset by %s" % where)
+    return TransportError(56, "receiving from %s failed (%s)" % (where, text))
