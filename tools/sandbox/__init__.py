@@ -1,0 +1,1 @@
+"""A local stand-in for Twilio's REST API (see tools/sandbox/README)."""

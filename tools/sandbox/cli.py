@@ -1,0 +1,139 @@
+"""`utwilio-sandbox`: serve the sandbox and say how to point clients at it."""
+
+import argparse
+import signal
+import socket
+import sys
+
+import uvicorn
+
+from .app import create_app
+from .settings import Settings
+
+DEFAULT_PORT = 8010
+
+
+def parse_args(argv=None):
+    defaults = Settings()
+    parser = argparse.ArgumentParser(
+        prog="utwilio-sandbox",
+        description="A local stand-in for Twilio's REST API, for the demo and the tests.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--db",
+        default=":memory:",
+        help="SQLite file that keeps the state across restarts (default: in memory)",
+    )
+    parser.add_argument("--account-sid", default=defaults.account_sid)
+    parser.add_argument("--auth-token", default=defaults.auth_token)
+    parser.add_argument("--api-key-sid", default=defaults.api_key_sid)
+    parser.add_argument("--api-key-secret", default=defaults.api_key_secret)
+    parser.add_argument(
+        "--number",
+        action="append",
+        dest="numbers",
+        metavar="E164",
+        help="a number the account owns; repeat for more (default: %s)"
+        % ", ".join(defaults.numbers),
+    )
+    parser.add_argument(
+        "--opted-out",
+        action="append",
+        metavar="E164",
+        help="a recipient who replied STOP: sending to it fails with 21610"
+        " (default: %s)" % ", ".join(defaults.opted_out),
+    )
+    parser.add_argument(
+        "--step-seconds",
+        type=float,
+        default=defaults.step_seconds,
+        help="seconds between a message's status steps (default: %(default)s)",
+    )
+    parser.add_argument("--tls-cert", help="PEM certificate chain: serve HTTPS")
+    parser.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    return args
+
+
+def banner(base_url, settings):
+    numbers = ", ".join(settings.numbers)
+    first = settings.numbers[0] if settings.numbers else "+15005550006"
+    sid, token = settings.account_sid, settings.auth_token
+    return "\n".join(
+        [
+            "utwilio sandbox: a local stand-in for Twilio's API",
+            "  Base URL     %s  (replaces https://api.twilio.com and https://lookups.twilio.com)"
+            % base_url,
+            "  Account SID  %s" % sid,
+            "  Auth token   %s" % token,
+            "  API key      %s  secret %s" % (settings.api_key_sid, settings.api_key_secret),
+            "  Numbers      %s" % numbers,
+            "",
+            "Device:   Twilio(%r, %r, %r) with its API base URL set to %s"
+            % (sid, token, first, base_url),
+            "Agent:    give it Twilio API base URL %s and the credentials above" % base_url,
+            "Python:   from utwilio_sandbox.clients import twilio_client; "
+            "client = twilio_client(%r)" % base_url,
+            "curl:     curl -u %s:%s %s/2010-04-01/Accounts/%s/Messages.json "
+            "--data-urlencode To=+15551234567 --data-urlencode From=%s --data-urlencode Body=Hi"
+            % (sid, token, base_url, sid, first),
+            "Inspect:  %s/sandbox/messages   Reset: POST %s/sandbox/reset" % (base_url, base_url),
+            "",
+        ]
+    )
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    overrides = {
+        "account_sid": args.account_sid,
+        "auth_token": args.auth_token,
+        "api_key_sid": args.api_key_sid,
+        "api_key_secret": args.api_key_secret,
+        "step_seconds": args.step_seconds,
+    }
+    if args.numbers:
+        overrides["numbers"] = tuple(args.numbers)
+    if args.opted_out:
+        overrides["opted_out"] = tuple(args.opted_out)
+    app = create_app(args.db, **overrides)
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as error:
+        sys.exit(
+            "utwilio-sandbox: cannot listen on %s:%d: %s (try --port 0)"
+            % (args.host, args.port, error.strerror)
+        )
+    port = sock.getsockname()[1]
+    scheme = "https" if args.tls_cert else "http"
+    host = "[%s]" % args.host if ":" in args.host else args.host
+    print(banner("%s://%s:%d" % (scheme, host, port), app.state.sandbox.settings), flush=True)
+    tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key} if args.tls_cert else {}
+    config = uvicorn.Config(app, log_level=args.log_level, lifespan="on", **tls)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _exit_quietly)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _exit_quietly(signum, frame):
+    """uvicorn shuts down gracefully, then re-raises the signal to the previous handler:
+    that is this one, so a stopped sandbox exits with status 0 rather than by the signal."""
+    raise SystemExit(0)
+
+
+if __name__ == "__main__":
+    main()

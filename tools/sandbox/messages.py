@@ -1,0 +1,241 @@
+"""The Messages resource (and its Media): create, fetch, list."""
+
+from datetime import datetime, timezone
+from urllib.parse import urlparse
+
+from .errors import TwilioError, not_found
+from .formats import (
+    API_VERSION,
+    is_phone_number,
+    is_sid,
+    new_sid,
+    rfc2822,
+    segment_count,
+    split_channel,
+    utcnow,
+)
+
+MAX_BODY = 1600
+MAX_MEDIA = 10
+_CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "mp4": "video/mp4",
+    "pdf": "application/pdf",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "vcf": "text/vcard",
+}
+
+
+def messages_path(account_sid):
+    return "/%s/Accounts/%s/Messages" % (API_VERSION, account_sid)
+
+
+def is_url(value):
+    parsed = urlparse(value or "")
+    return parsed.scheme in ("http", "https") and bool(parsed.hostname)
+
+
+def _content_type(url):
+    extension = urlparse(url).path.rsplit(".", 1)[-1].lower()
+    return _CONTENT_TYPES.get(extension, "application/octet-stream")
+
+
+def owned_number(store, account_sid, number):
+    for record in store.all("incoming_phone_number", account_sid):
+        if record.data["phone_number"] == number:
+            return record
+    return None
+
+
+def _recipient(params):
+    to = params.get("To")
+    if not to:
+        raise TwilioError(21604, "A 'To' phone number is required.")
+    channel, number = split_channel(to.strip())
+    if not is_phone_number(number):
+        raise TwilioError(21211, "The 'To' number %s is not a valid phone number." % to)
+    return channel, number
+
+
+def _sender(store, account, params, to_channel):
+    sender = params.get("From")
+    service = params.get("MessagingServiceSid")
+    if service and not is_sid(service, "MG"):
+        raise TwilioError(21701, "The Messaging Service Sid %s is invalid." % service)
+    if not sender:
+        if not service:
+            raise TwilioError(21603, "A 'From' phone number is required.")
+        numbers = store.all("incoming_phone_number", account.sid, newest_first=False)
+        if not numbers:
+            raise TwilioError(21704, "The Messaging Service contains no phone numbers")
+        return to_channel, numbers[0].data["phone_number"]
+    channel, number = split_channel(sender.strip())
+    if not is_phone_number(number):
+        raise TwilioError(
+            21212,
+            "The 'From' number %s is not a valid phone number, shortcode, "
+            "or alphanumeric sender ID." % sender,
+        )
+    if owned_number(store, account.sid, number) is None:
+        raise TwilioError(
+            21606,
+            "The From phone number %s is not a valid, SMS-capable inbound phone number "
+            "or short code for your account." % sender,
+        )
+    if channel != to_channel:
+        raise TwilioError(
+            21910, "Invalid From and To pair. From and To should be of the same channel"
+        )
+    return channel, number
+
+
+def _content(params):
+    body = params.get("Body", "")
+    media = params.getlist("MediaUrl")
+    if not body and not media:
+        raise TwilioError(21602, "Message body is required.")
+    if len(body) > MAX_BODY:
+        raise TwilioError(21617, "The concatenated message body exceeds the 1600 character limit.")
+    if len(media) > MAX_MEDIA:
+        raise TwilioError(21623, "Too many media URLs: at most %d are allowed." % MAX_MEDIA)
+    for url in media:
+        if not is_url(url):
+            raise TwilioError(21620, "Invalid media URL(s): %s" % url)
+    return body, media
+
+
+def message_json(
+    account_sid,
+    sid,
+    to,
+    sender,
+    body,
+    num_media,
+    service_sid,
+    status,
+    now,
+    direction="outbound-api",
+):
+    path = "%s/%s" % (messages_path(account_sid), sid)
+    return {
+        "account_sid": account_sid,
+        "api_version": API_VERSION,
+        "body": body,
+        "date_created": rfc2822(now),
+        "date_sent": None,
+        "date_updated": rfc2822(now),
+        "direction": direction,
+        "error_code": None,
+        "error_message": None,
+        "from": sender,
+        "messaging_service_sid": service_sid,
+        "num_media": str(num_media),
+        "num_segments": str(segment_count(body)),
+        "price": None,
+        "price_unit": "USD",
+        "sid": sid,
+        "status": status,
+        "subresource_uris": {"media": path + "/Media.json"},
+        "to": to,
+        "uri": path + ".json",
+    }
+
+
+def add_media(store, account_sid, message_sid, urls, now):
+    for url in urls:
+        sid = new_sid("ME")
+        data = {
+            "account_sid": account_sid,
+            "content_type": _content_type(url),
+            "date_created": rfc2822(now),
+            "date_updated": rfc2822(now),
+            "parent_sid": message_sid,
+            "sid": sid,
+            "uri": "%s/%s/Media/%s.json" % (messages_path(account_sid), message_sid, sid),
+        }
+        store.insert("media", sid, account_sid, data, {"url": url}, parent_sid=message_sid)
+
+
+def create(store, account, params):
+    """Validate as Twilio does, store the message 'queued'; delivery happens elsewhere."""
+    to_channel, to_number = _recipient(params)
+    channel, from_number = _sender(store, account, params, to_channel)
+    body, media = _content(params)
+    callback = params.get("StatusCallback")
+    if callback and not is_url(callback):
+        raise TwilioError(21609, "The StatusCallback URL %s is not a valid URL." % callback)
+    if store.has_opted_out(to_number, from_number):
+        raise TwilioError(21610, "Attempt to send to unsubscribed recipient")
+    now = utcnow()
+    sid = new_sid("SM")
+    service = params.get("MessagingServiceSid")
+    status = "accepted" if service and not params.get("From") else "queued"
+    data = message_json(
+        account.sid,
+        sid,
+        to_channel + to_number,
+        channel + from_number,
+        body,
+        len(media),
+        service,
+        status,
+        now,
+    )
+    private = {"status_callback": callback, "sent_at": None}
+    record = store.insert("message", sid, account.sid, data, private)
+    add_media(store, account.sid, sid, media, now)
+    return record
+
+
+def fetch(store, account, sid, path):
+    record = store.get("message", sid)
+    if record is None or record.account_sid != account.sid:
+        raise not_found(path)
+    return record
+
+
+def _day_or_moment(raw, name):
+    """A DateSent filter value: 'YYYY-MM-DD' means the whole day (UTC)."""
+    try:
+        if len(raw) == 10:
+            day = datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            return day.timestamp(), day.timestamp() + 86400 - 1
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp(), moment.timestamp()
+    except ValueError:
+        raise TwilioError(
+            20001,
+            "Invalid %s: %r is not a date like 2026-11-23 or 2026-11-23T11:30:00Z" % (name, raw),
+        ) from None
+
+
+def sent_time(record):
+    return record.private.get("sent_at") or record.created
+
+
+def filtered(store, account, params):
+    """Messages matching To, From, DateSent, DateSent< (on or before), DateSent> (on or after)."""
+    records = store.all("message", account.sid)
+    if params.get("To"):
+        records = [r for r in records if r.data["to"] == params["To"]]
+    if params.get("From"):
+        records = [r for r in records if r.data["from"] == params["From"]]
+    bounds = []
+    for name in ("DateSent", "DateSent>", "DateSent<"):
+        if params.get(name):
+            first, last = _day_or_moment(params[name], name)
+            if name == "DateSent":
+                bounds.append((first, last))
+            elif name == "DateSent>":
+                bounds.append((first, float("inf")))
+            else:
+                bounds.append((float("-inf"), last))
+    for low, high in bounds:
+        records = [r for r in records if low <= int(sent_time(r)) <= high]
+    return records

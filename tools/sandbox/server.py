@@ -1,0 +1,71 @@
+"""Run the sandbox on a real socket in a background thread (tests, demo, notebooks).
+
+with SandboxServer() as sandbox:
+    sandbox.url          # 'http://127.0.0.1:54321'
+    sandbox.settings     # the account, credentials and numbers in use
+"""
+
+import socket
+import threading
+import time
+
+import uvicorn
+
+from .app import create_app
+
+
+class SandboxServer:
+    def __init__(
+        self, host="127.0.0.1", port=0, db_path=":memory:", tls_cert=None, tls_key=None, **overrides
+    ):
+        self.app = create_app(db_path, **overrides)
+        self.settings = self.app.state.sandbox.settings
+        self.host, self._port = host, port
+        self._tls = (tls_cert, tls_key) if tls_cert else None
+        self._server = None
+        self._thread = None
+
+    @property
+    def port(self):
+        return self._port
+
+    @property
+    def url(self):
+        return "%s://%s:%d" % ("https" if self._tls else "http", self.host, self._port)
+
+    @property
+    def sandbox(self):
+        """The running Sandbox (store and settings), for tests that look inside."""
+        return self.app.state.sandbox
+
+    def start(self, timeout=10.0):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self._port))
+        self._port = sock.getsockname()[1]
+        tls = {"ssl_certfile": self._tls[0], "ssl_keyfile": self._tls[1]} if self._tls else {}
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", **tls)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="utwilio-sandbox", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the sandbox did not start on %s" % self.url)
+            time.sleep(0.01)
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join(10)
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()

@@ -1,0 +1,32 @@
+"""What the sandbox starts with: the account, its credentials and its numbers.
+
+The defaults are fixed so that the demo, the tests and a developer's notes agree.
+"""
+
+from dataclasses import dataclass, field
+
+DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000001"
+DEFAULT_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+DEFAULT_API_KEY_SID = "SK00000000000000000000000000000001"
+DEFAULT_API_KEY_SECRET = "sandboxApiKeySecret0000000000001"
+DEFAULT_NUMBERS = ("+15005550006", "+15017122661")
+# Twilio's magic test number for "recipient has opted out" (error 21610).
+DEFAULT_OPTED_OUT = ("+15005550004",)
+
+
+@dataclass
+class Settings:
+    account_sid: str = DEFAULT_ACCOUNT_SID
+    auth_token: str = DEFAULT_AUTH_TOKEN
+    api_key_sid: str = DEFAULT_API_KEY_SID
+    api_key_secret: str = DEFAULT_API_KEY_SECRET
+    numbers: tuple = DEFAULT_NUMBERS
+    opted_out: tuple = DEFAULT_OPTED_OUT
+    # Recipient number -> Twilio error code: messages to it end failed/undelivered.
+    failing: dict = field(default_factory=dict)
+    # Seconds between a message's status steps (queued -> sending -> sent -> delivered).
+    step_seconds: float = 1.0
+    # Seconds before an outbound webhook request gives up (Twilio: 15).
+    webhook_timeout: float = 15.0
+    # Requests per second per account before 429; None means no limit.
+    rate_limit: float = None
