@@ -269,3 +269,37 @@ def test_sandbox_messages_shows_everything_sent_oldest_first(client):
     first, second = send(client, Body="one").json(), send(client, Body="two").json()
     seen = client.get("/sandbox/messages").json()["messages"]
     assert [m["sid"] for m in seen] == [first["sid"], second["sid"]]
+
+
+def test_a_message_on_its_way_cannot_be_deleted_or_redacted(client):
+    message = send(client).json()
+    assert_error(client.delete(message["uri"]), 400, 20009)
+    assert_error(client.post(message["uri"], data={"Body": ""}), 400, 20009)
+    assert_error(client.post(message["uri"], data={"Status": "canceled"}), 400, 20009)
+
+
+def test_invalid_send_at_and_validity_period(client):
+    service = "MG" + "b" * 32
+    base = {"From": None, "MessagingServiceSid": service}
+    assert_error(send(client, SendAt="2099-01-01T00:00:00Z", **base), 400, 35118)
+    assert_error(send(client, SendAt="soon", ScheduleType="fixed", **base), 400, 35114)
+    assert_error(
+        send(client, SendAt="2099-01-01T00:00:00Z", ScheduleType="fixed", **base), 400, 35114
+    )
+    assert_error(
+        send(client, SendAt="2099-01-01T00:00:00Z", ScheduleType="fixed", MessagingServiceSid=None),
+        400,
+        35111,
+    )
+    assert_error(send(client, ValidityPeriod="0"), 400, 20001)
+    assert send(client, ValidityPeriod="600").status_code == 201
+
+
+def test_rate_limit_answers_429_with_retry_after(app, make_client_for):
+    app.state.sandbox.settings.rate_limit = 2
+    with make_client_for(app) as client:
+        codes = [client.get(MESSAGES).status_code for _ in range(3)]
+        limited = client.get(MESSAGES)
+    assert codes[:2] == [200, 200] and limited.status_code == 429
+    assert_error(limited, 429, 20429, "Too Many Requests")
+    assert limited.headers["Retry-After"] == "1"

@@ -111,26 +111,35 @@ def _same(a, b):
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+def _holder(store, credentials):
+    """The account whose auth token or API key the credentials are, or None."""
+    username, password = credentials
+    if username.startswith("AC"):
+        holder = store.get("account", username)
+        if holder is not None and _same(password, holder.data["auth_token"]):
+            return holder
+    elif username.startswith("SK"):
+        key = store.get("key", username)
+        if key is not None and _same(password, key.private["secret"]):
+            return store.get("account", key.account_sid)
+    return None
+
+
+def authenticate_any(store, request):
+    """The account that the request's credentials belong to, or 20003."""
+    credentials = _credentials(request)
+    holder = _holder(store, credentials) if credentials else None
+    if holder is None or holder.data["status"] != "active":
+        raise unauthenticated()
+    return holder
+
+
 def authenticate(store, request, account_sid):
     """The Account the request may act on, or 20003: its own account's or its parent's
     credentials (auth token, or an API key of that account) must be given."""
-    credentials = _credentials(request)
+    holder = authenticate_any(store, request)
     account = store.get("account", account_sid)
-    if credentials is None or account is None:
-        raise unauthenticated()
-    username, password = credentials
-    allowed = {account.sid, account.data["owner_account_sid"]}
-    if username.startswith("AC"):
-        holder = store.get("account", username)
-        ok = holder is not None and _same(password, holder.data["auth_token"])
-        owner = username
-    elif username.startswith("SK"):
-        key = store.get("key", username)
-        ok = key is not None and _same(password, key.private["secret"])
-        owner = key.account_sid if key else None
-    else:
-        ok, owner = False, None
-    if not ok or owner not in allowed:
+    if account is None or holder.sid not in (account.sid, account.data["owner_account_sid"]):
         raise unauthenticated()
     if account.data["status"] != "active":
         raise unauthenticated()

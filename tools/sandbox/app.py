@@ -1,31 +1,37 @@
-"""The sandbox as an ASGI application: Twilio's REST paths plus /sandbox/ controls."""
+"""The sandbox as an ASGI application: Twilio's REST paths plus /sandbox/ controls.
 
+Every Twilio host (api., lookups., monitor.) is served by path on this one server:
+/2010-04-01/... (api), /v2/PhoneNumbers/... (lookups), /v1/Alerts (monitor).
+"""
+
+import asyncio
 import contextlib
+import time
 from dataclasses import replace
 
 from starlette.applications import Starlette
-from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import messages
-from .accounts import authenticate, ensure_account, ensure_key
+from . import alerts, delivery, inbound, messages, numbers, phone, webhooks
+from .accounts import ensure_account, ensure_key
+from .endpoints import json, no_content, params_of
 from .errors import TwilioError, error_response, method_not_allowed, not_found
 from .numbers import ensure_number
-from .paging import paginate
+from .scheduler import Scheduler
 from .settings import Settings
 from .store import Store
 
-ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
-
 
 class Sandbox:
-    """Everything a request handler needs: the store and the settings."""
+    """What request handlers and background jobs share: store, settings, clock."""
 
     def __init__(self, store, settings):
         self.store = store
         self.settings = settings
+        self.scheduler = Scheduler()
+        self.version = 0  # bumps on every change the phone page should show
+        self._requests = {}
 
     def seed(self):
         """Make sure the configured account, key, numbers and opt-outs exist."""
@@ -38,57 +44,63 @@ class Sandbox:
             self.store.opt_out(number)
 
     def reset(self):
+        self.scheduler.clear()
         self.store.clear()
         self.seed()
+        self.changed()
+
+    def resume(self):
+        """After a restart, carry on with messages that were still on their way."""
+        for record in self.store.all("message", newest_first=False):
+            if record.data["status"] in ("queued", "accepted", "sending", "sent"):
+                delivery.start(self, record.sid)
+
+    def changed(self):
+        self.version += 1
+
+    def limit_rate(self, request):
+        limit = self.settings.rate_limit
+        if not limit:
+            return
+        who = request.headers.get("authorization", "")
+        second = int(time.monotonic())
+        window, count = self._requests.get(who, (second, 0))
+        count = count + 1 if window == second else 1
+        self._requests[who] = (second, count)
+        if count > limit:
+            raise TwilioError(20429, "Too Many Requests", 429, {"Retry-After": "1"})
+
+    async def webhook(self, account_sid, url, params, method="POST", resource_sid=None):
+        """Call a user's URL as Twilio would, signed with the account's auth token;
+        failures are recorded as debugger alerts."""
+        account = self.store.get("account", account_sid)
+        token = account.data["auth_token"] if account else self.settings.auth_token
+        result = await webhooks.call(
+            url, params, token, method, self.settings.webhook_timeout, self.settings.webhook_ca
+        )
+        if not result.ok:
+            alerts.record(
+                self,
+                account_sid,
+                result.error_code,
+                result.error,
+                url,
+                method,
+                params,
+                result.body,
+                resource_sid,
+            )
+        return result
 
 
-async def _params(request):
-    if request.method in ("POST", "PUT"):
-        body = await request.body()
-        try:
-            return QueryParams(body.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise TwilioError(20001, "The request body must be UTF-8, percent-encoded") from None
-    return request.query_params
-
-
-def api(handler):
-    """An endpoint under /Accounts/{AccountSid}: authenticate, parse params, then handle."""
-
-    async def endpoint(request):
-        sandbox = request.app.state.sandbox
-        account = authenticate(sandbox.store, request, request.path_params["account_sid"])
-        return await handler(sandbox, request, account, await _params(request))
-
-    return endpoint
-
-
-def _json(data, status=200):
-    return JSONResponse(data, status_code=status)
-
-
-@api
-async def messages_list(sandbox, request, account, params):
-    if request.method == "POST":
-        return _json(messages.create(sandbox.store, account, params).data, 201)
-    records = messages.filtered(sandbox.store, account, params)
-    return _json(paginate(params, records, request.url.path, "messages", lambda r: r.data))
-
-
-@api
-async def message_instance(sandbox, request, account, params):
-    record = messages.fetch(sandbox.store, account, request.path_params["sid"], request.url.path)
-    return _json(record.data)
-
-
-async def sandbox_reset(request):
+async def _reset(request):
     request.app.state.sandbox.reset()
-    return Response(status_code=204)
+    return no_content()
 
 
-async def sandbox_info(request):
+async def _info(request):
     s = request.app.state.sandbox.settings
-    return _json(
+    return json(
         {
             "account_sid": s.account_sid,
             "auth_token": s.auth_token,
@@ -99,20 +111,37 @@ async def sandbox_info(request):
     )
 
 
-async def sandbox_messages(request):
+async def _all_messages(request):
     """Every message of every account, oldest first: what a test wants to see was sent."""
     store = request.app.state.sandbox.store
-    return _json({"messages": [r.data for r in store.all("message", newest_first=False)]})
+    return json({"messages": [r.data for r in store.all("message", newest_first=False)]})
 
 
-async def sandbox_opt_outs(request):
-    params = await _params(request)
+async def _all_alerts(request):
+    store = request.app.state.sandbox.store
+    return json({"alerts": [r.data for r in store.all("alert", newest_first=False)]})
+
+
+async def _opt_outs(request):
+    params = await params_of(request)
     number = params.get("Number", "")
     if not number:
         raise TwilioError(21604, "Number is required, e.g. Number=%2B15551234567")
     store = request.app.state.sandbox.store
     (store.opt_out if request.method == "POST" else store.opt_in)(number)
-    return Response(status_code=204)
+    return no_content()
+
+
+async def _advance_clock(request):
+    """Move the sandbox's clock forward (Seconds=N): scheduled messages come due."""
+    params = await params_of(request)
+    try:
+        seconds = float(params.get("Seconds", ""))
+    except ValueError:
+        raise TwilioError(20001, "Seconds must be a number, e.g. Seconds=900") from None
+    sandbox = request.app.state.sandbox
+    sandbox.scheduler.advance(seconds)
+    return json({"offset": sandbox.scheduler.offset})
 
 
 async def _twilio_error(request, exc):
@@ -135,18 +164,28 @@ def create_app(db_path=":memory:", settings=None, **overrides):
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        runner = asyncio.create_task(sandbox.scheduler.run())
+        sandbox.resume()
         try:
             yield
         finally:
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
             sandbox.store.close()
 
     routes = [
-        Route(ACCOUNT + "/Messages.json", messages_list, methods=["GET", "POST"]),
-        Route(ACCOUNT + "/Messages/{sid}.json", message_instance, methods=["GET"]),
-        Route("/sandbox/reset", sandbox_reset, methods=["POST"]),
-        Route("/sandbox/info", sandbox_info, methods=["GET"]),
-        Route("/sandbox/messages", sandbox_messages, methods=["GET"]),
-        Route("/sandbox/opt-outs", sandbox_opt_outs, methods=["POST", "DELETE"]),
+        *messages.routes(),
+        *numbers.routes(),
+        *alerts.routes(),
+        *inbound.routes(),
+        *phone.routes(),
+        Route("/sandbox/reset", _reset, methods=["POST"]),
+        Route("/sandbox/info", _info, methods=["GET"]),
+        Route("/sandbox/messages", _all_messages, methods=["GET"]),
+        Route("/sandbox/alerts", _all_alerts, methods=["GET"]),
+        Route("/sandbox/opt-outs", _opt_outs, methods=["POST", "DELETE"]),
+        Route("/sandbox/clock", _advance_clock, methods=["POST"]),
     ]
     app = Starlette(
         routes=routes,

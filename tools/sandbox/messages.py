@@ -3,20 +3,26 @@
 from datetime import datetime, timezone
 from urllib.parse import urlparse
 
-from .errors import TwilioError, not_found
+from starlette.routing import Route
+
+from . import delivery
+from .endpoints import api, json, no_content, owned
+from .errors import TwilioError
 from .formats import (
     API_VERSION,
+    from_timestamp,
     is_phone_number,
     is_sid,
     new_sid,
     rfc2822,
     segment_count,
     split_channel,
-    utcnow,
 )
+from .paging import paginate
 
 MAX_BODY = 1600
 MAX_MEDIA = 10
+MIN_SCHEDULE, MAX_SCHEDULE = 15 * 60, 35 * 86400
 _CONTENT_TYPES = {
     "jpg": "image/jpeg",
     "jpeg": "image/jpeg",
@@ -39,7 +45,7 @@ def is_url(value):
     return parsed.scheme in ("http", "https") and bool(parsed.hostname)
 
 
-def _content_type(url):
+def content_type(url):
     extension = urlparse(url).path.rsplit(".", 1)[-1].lower()
     return _CONTENT_TYPES.get(extension, "application/octet-stream")
 
@@ -150,7 +156,7 @@ def add_media(store, account_sid, message_sid, urls, now):
         sid = new_sid("ME")
         data = {
             "account_sid": account_sid,
-            "content_type": _content_type(url),
+            "content_type": content_type(url),
             "date_created": rfc2822(now),
             "date_updated": rfc2822(now),
             "parent_sid": message_sid,
@@ -160,8 +166,43 @@ def add_media(store, account_sid, message_sid, urls, now):
         store.insert("media", sid, account_sid, data, {"url": url}, parent_sid=message_sid)
 
 
-def create(store, account, params):
-    """Validate as Twilio does, store the message 'queued'; delivery happens elsewhere."""
+def _schedule(sandbox, params):
+    """SendAt (with ScheduleType=fixed and a Messaging Service): 15 min to 35 days ahead."""
+    send_at = params.get("SendAt")
+    if not send_at:
+        return None
+    if params.get("ScheduleType") != "fixed":
+        raise TwilioError(35118, "ScheduleType must be 'fixed' to schedule a message")
+    if not params.get("MessagingServiceSid"):
+        raise TwilioError(35111, "MessagingServiceSid is required to schedule a message")
+    try:
+        due = datetime.fromisoformat(send_at.replace("Z", "+00:00"))
+    except ValueError:
+        raise TwilioError(
+            35114, "Scheduling does not support this timestamp: %s" % send_at
+        ) from None
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=timezone.utc)
+    ahead = due.timestamp() - sandbox.scheduler.now()
+    if not MIN_SCHEDULE <= ahead <= MAX_SCHEDULE:
+        raise TwilioError(
+            35114, "SendAt must be between 15 minutes and 35 days in the future, got %s" % send_at
+        )
+    return due.timestamp()
+
+
+def _validity(params):
+    raw = params.get("ValidityPeriod")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 36000:
+        raise TwilioError(20001, "ValidityPeriod must be 1 to 36000 seconds, got %r" % raw)
+    return int(raw)
+
+
+def create(sandbox, account, params, direction="outbound-api"):
+    """Validate as Twilio does, store the message and start its delivery."""
+    store = sandbox.store
     to_channel, to_number = _recipient(params)
     channel, from_number = _sender(store, account, params, to_channel)
     body, media = _content(params)
@@ -170,10 +211,15 @@ def create(store, account, params):
         raise TwilioError(21609, "The StatusCallback URL %s is not a valid URL." % callback)
     if store.has_opted_out(to_number, from_number):
         raise TwilioError(21610, "Attempt to send to unsubscribed recipient")
-    now = utcnow()
+    send_at = _schedule(sandbox, params)
+    validity = _validity(params)
+    now = sandbox.scheduler.now()
     sid = new_sid("SM")
     service = params.get("MessagingServiceSid")
-    status = "accepted" if service and not params.get("From") else "queued"
+    if send_at:
+        status = "scheduled"
+    else:
+        status = "accepted" if service and not params.get("From") else "queued"
     data = message_json(
         account.sid,
         sid,
@@ -183,19 +229,61 @@ def create(store, account, params):
         len(media),
         service,
         status,
-        now,
+        from_timestamp(now),
+        direction,
     )
-    private = {"status_callback": callback, "sent_at": None}
-    record = store.insert("message", sid, account.sid, data, private)
-    add_media(store, account.sid, sid, media, now)
+    private = {"status_callback": callback, "sent_at": None, "validity_period": validity}
+    record = store.insert("message", sid, account.sid, data, private, created=now)
+    add_media(store, account.sid, sid, media, from_timestamp(now))
+    sandbox.changed()
+    if send_at:
+        sandbox.scheduler.at(send_at, lambda: _release(sandbox, sid))
+    else:
+        delivery.start(sandbox, sid)
     return record
 
 
-def fetch(store, account, sid, path):
-    record = store.get("message", sid)
-    if record is None or record.account_sid != account.sid:
-        raise not_found(path)
+async def _release(sandbox, sid):
+    """A scheduled message's time has come: queue it, unless it was canceled."""
+    record = sandbox.store.get("message", sid)
+    if record is None or record.data["status"] != "scheduled":
+        return
+    record.data["status"] = "queued"
+    sandbox.store.update(record)
+    delivery.start(sandbox, sid, delay=0)
+
+
+def update(sandbox, record, params):
+    """Body='' redacts a finished message; Status=canceled cancels a scheduled one."""
+    if params.get("Status") is not None:
+        if params["Status"] != "canceled" or record.data["status"] != "scheduled":
+            raise TwilioError(
+                20009,
+                "Only a scheduled message can be canceled (Status=canceled); this one is %s"
+                % record.data["status"],
+            )
+        record.data["status"] = "canceled"
+    if params.get("Body") is not None:
+        if params["Body"] != "":
+            raise TwilioError(20001, "Body can only be set to '' (redacted)")
+        if record.data["status"] not in delivery.FINAL:
+            raise TwilioError(
+                20009, "Cannot redact message because delivery has not been completed."
+            )
+        record.data["body"] = ""
+    record.data["date_updated"] = rfc2822(from_timestamp(sandbox.scheduler.now()))
+    sandbox.store.update(record)
+    sandbox.changed()
     return record
+
+
+def delete(sandbox, record):
+    if record.data["status"] not in delivery.FINAL | {"scheduled"}:
+        raise TwilioError(20009, "Cannot delete message because delivery has not been completed.")
+    for media in sandbox.store.all("media", parent_sid=record.sid):
+        sandbox.store.delete("media", media.sid)
+    sandbox.store.delete("message", record.sid)
+    sandbox.changed()
 
 
 def _day_or_moment(raw, name):
@@ -239,3 +327,57 @@ def filtered(store, account, params):
     for low, high in bounds:
         records = [r for r in records if low <= int(sent_time(r)) <= high]
     return records
+
+
+ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
+
+
+@api
+async def _list(sandbox, request, account, params):
+    if request.method == "POST":
+        return json(create(sandbox, account, params).data, 201)
+    records = filtered(sandbox.store, account, params)
+    return json(paginate(params, records, request.url.path, "messages", lambda r: r.data))
+
+
+@api
+async def _instance(sandbox, request, account, params):
+    record = owned(sandbox.store, "message", request.path_params["sid"], account, request.url.path)
+    if request.method == "POST":
+        return json(update(sandbox, record, params).data)
+    if request.method == "DELETE":
+        delete(sandbox, record)
+        return no_content()
+    return json(record.data)
+
+
+@api
+async def _media_list(sandbox, request, account, params):
+    message = owned(sandbox.store, "message", request.path_params["sid"], account, request.url.path)
+    records = sandbox.store.all("media", account.sid, parent_sid=message.sid)
+    return json(paginate(params, records, request.url.path, "media_list", lambda r: r.data))
+
+
+@api
+async def _media_instance(sandbox, request, account, params):
+    owned(sandbox.store, "message", request.path_params["sid"], account, request.url.path)
+    media = owned(
+        sandbox.store, "media", request.path_params["media_sid"], account, request.url.path
+    )
+    if request.method == "DELETE":
+        sandbox.store.delete("media", media.sid)
+        return no_content()
+    return json(media.data)
+
+
+def routes():
+    return [
+        Route(ACCOUNT + "/Messages.json", _list, methods=["GET", "POST"]),
+        Route(ACCOUNT + "/Messages/{sid}.json", _instance, methods=["GET", "POST", "DELETE"]),
+        Route(ACCOUNT + "/Messages/{sid}/Media.json", _media_list, methods=["GET"]),
+        Route(
+            ACCOUNT + "/Messages/{sid}/Media/{media_sid}.json",
+            _media_instance,
+            methods=["GET", "DELETE"],
+        ),
+    ]

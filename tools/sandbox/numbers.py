@@ -1,6 +1,28 @@
 """IncomingPhoneNumbers: the numbers an account owns and where their webhooks go."""
 
-from .formats import API_VERSION, new_sid, rfc2822, utcnow
+from starlette.routing import Route
+
+from .endpoints import api, json, no_content, owned
+from .errors import TwilioError
+from .formats import API_VERSION, is_phone_number, new_sid, rfc2822, utcnow
+from .messages import is_url
+from .paging import paginate
+
+ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
+# IncomingPhoneNumber parameter -> JSON field, for create and update.
+SETTABLE = {
+    "FriendlyName": "friendly_name",
+    "SmsUrl": "sms_url",
+    "SmsMethod": "sms_method",
+    "SmsFallbackUrl": "sms_fallback_url",
+    "SmsFallbackMethod": "sms_fallback_method",
+    "VoiceUrl": "voice_url",
+    "VoiceMethod": "voice_method",
+    "VoiceFallbackUrl": "voice_fallback_url",
+    "VoiceFallbackMethod": "voice_fallback_method",
+    "StatusCallback": "status_callback",
+    "StatusCallbackMethod": "status_callback_method",
+}
 
 
 def friendly_name(number):
@@ -70,3 +92,158 @@ def ensure_number(store, account_sid, phone_number):
             number_json(account_sid, sid, phone_number, utcnow()),
         )
     return record
+
+
+def _apply(record, params):
+    for name, field in SETTABLE.items():
+        value = params.get(name)
+        if value is None:
+            continue
+        if name.endswith("Url") or name == "StatusCallback":
+            if value and not is_url(value):
+                raise TwilioError(21502, "%s is not a valid URL: %s" % (name, value))
+        elif name.endswith("Method"):
+            value = value.upper()
+            if value not in ("GET", "POST"):
+                raise TwilioError(21503, "%s must be GET or POST, got %s" % (name, value))
+        record.data[field] = value
+
+
+def available(store, country, area_code, contains, limit):
+    """Numbers anyone could buy: +1 {area} 555 01xx that nobody owns yet."""
+    if country != "US":
+        return []
+    area = area_code or "555"
+    found = []
+    for line in range(100, 200):
+        number = "+1%s55501%02d" % (area, line - 100)
+        if find(store, number) is None and (not contains or contains in number):
+            found.append(number)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _available_json(number):
+    return {
+        "address_requirements": "none",
+        "beta": False,
+        "capabilities": {"MMS": True, "SMS": True, "voice": True, "fax": False},
+        "friendly_name": friendly_name(number),
+        "iso_country": "US",
+        "lata": None,
+        "latitude": None,
+        "locality": None,
+        "longitude": None,
+        "phone_number": number,
+        "postal_code": None,
+        "rate_center": None,
+        "region": None,
+    }
+
+
+@api
+async def _list(sandbox, request, account, params):
+    store = sandbox.store
+    if request.method == "POST":
+        number = params.get("PhoneNumber")
+        if not number and params.get("AreaCode"):
+            choices = available(store, "US", params["AreaCode"], None, 1)
+            number = choices[0] if choices else None
+        if not number:
+            raise TwilioError(
+                21452,
+                "No phone numbers found in area code %s" % params.get("AreaCode")
+                if params.get("AreaCode")
+                else "PhoneNumber or AreaCode is required",
+            )
+        if not is_phone_number(number):
+            raise TwilioError(21421, "PhoneNumber %s is invalid" % number)
+        if find(store, number) is not None:
+            raise TwilioError(21422, "PhoneNumber %s is not available" % number)
+        record = ensure_number(store, account.sid, number)
+        _apply(record, params)
+        store.update(record)
+        return json(record.data, 201)
+    records = store.all("incoming_phone_number", account.sid)
+    if params.get("PhoneNumber"):
+        records = [r for r in records if params["PhoneNumber"] in r.data["phone_number"]]
+    if params.get("FriendlyName"):
+        records = [r for r in records if r.data["friendly_name"] == params["FriendlyName"]]
+    return json(
+        paginate(params, records, request.url.path, "incoming_phone_numbers", lambda r: r.data)
+    )
+
+
+@api
+async def _instance(sandbox, request, account, params):
+    record = owned(
+        sandbox.store,
+        "incoming_phone_number",
+        request.path_params["sid"],
+        account,
+        request.url.path,
+    )
+    if request.method == "DELETE":
+        sandbox.store.delete("incoming_phone_number", record.sid)
+        return no_content()
+    if request.method == "POST":
+        _apply(record, params)
+        record.data["date_updated"] = rfc2822(utcnow())
+        sandbox.store.update(record)
+    return json(record.data)
+
+
+@api
+async def _available_countries(sandbox, request, account, params):
+    path = request.url.path[: -len(".json")]
+    return json(
+        {
+            "countries": [
+                {
+                    "country_code": "US",
+                    "country": "United States",
+                    "beta": False,
+                    "uri": path + "/US.json",
+                    "subresource_uris": {
+                        "local": path + "/US/Local.json",
+                        "toll_free": path + "/US/TollFree.json",
+                        "mobile": path + "/US/Mobile.json",
+                    },
+                }
+            ],
+            "uri": request.url.path,
+        }
+    )
+
+
+@api
+async def _available_local(sandbox, request, account, params):
+    limit = min(int(params.get("PageSize") or 50), 1000)
+    numbers = available(
+        sandbox.store,
+        request.path_params["country"],
+        params.get("AreaCode"),
+        params.get("Contains"),
+        limit,
+    )
+    return json(
+        {"available_phone_numbers": [_available_json(n) for n in numbers], "uri": request.url.path}
+    )
+
+
+def routes():
+    return [
+        Route(ACCOUNT + "/IncomingPhoneNumbers.json", _list, methods=["GET", "POST"]),
+        Route(
+            ACCOUNT + "/IncomingPhoneNumbers/{sid}.json",
+            _instance,
+            methods=["GET", "POST", "DELETE"],
+        ),
+        Route(ACCOUNT + "/AvailablePhoneNumbers.json", _available_countries, methods=["GET"]),
+        Route(
+            ACCOUNT + "/AvailablePhoneNumbers/{country}/{kind}.json",
+            _available_local,
+            methods=["GET"],
+        ),
+    ]

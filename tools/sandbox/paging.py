@@ -67,3 +67,38 @@ def paginate(params, records, path, key, render):
         "next_page_uri": uri(page + 1, "PA" + chunk[-1].sid) if has_next and chunk else None,
         "page": page,
     }
+
+
+def paginate_v1(params, records, request, key, render):
+    """Paging of the newer APIs (v1, v2): records under `key`, links absolute under `meta`."""
+    page_size = _int_param(params, "PageSize", DEFAULT_PAGE_SIZE)
+    if page_size > MAX_PAGE_SIZE:
+        raise TwilioError(
+            20007, "Page size too large: the maximum page size is %d." % MAX_PAGE_SIZE
+        )
+    page_size = page_size or DEFAULT_PAGE_SIZE
+    page = _int_param(params, "Page", 0)
+    start = _start_index(records, params.get("PageToken"), page, page_size)
+    chunk = records[start : start + page_size]
+    base = str(request.base_url).rstrip("/") + request.url.path
+    filters = [(n, v) for n, v in params.multi_items() if n not in _PAGING_PARAMS]
+
+    def url(number, token=None):
+        query = filters + [("PageSize", page_size), ("Page", number)]
+        if token:
+            query.append(("PageToken", token))
+        return "%s?%s" % (base, urlencode(query))
+
+    has_next = start + page_size < len(records)
+    return {
+        key: [render(record) for record in chunk],
+        "meta": {
+            "page": page,
+            "page_size": page_size,
+            "first_page_url": url(0),
+            "previous_page_url": url(page - 1, "PB" + chunk[0].sid) if page > 0 and chunk else None,
+            "url": url(page, params.get("PageToken")),
+            "next_page_url": url(page + 1, "PA" + chunk[-1].sid) if has_next and chunk else None,
+            "key": key,
+        },
+    }

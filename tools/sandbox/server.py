@@ -1,4 +1,4 @@
-"""Run the sandbox on a real socket in a background thread (tests, demo, notebooks).
+"""Run the sandbox (or any ASGI app) on a real socket in a background thread.
 
 with SandboxServer() as sandbox:
     sandbox.url          # 'http://127.0.0.1:54321'
@@ -14,12 +14,11 @@ import uvicorn
 from .app import create_app
 
 
-class SandboxServer:
-    def __init__(
-        self, host="127.0.0.1", port=0, db_path=":memory:", tls_cert=None, tls_key=None, **overrides
-    ):
-        self.app = create_app(db_path, **overrides)
-        self.settings = self.app.state.sandbox.settings
+class ServerThread:
+    """An ASGI app on a loopback socket in a background thread (webhook receivers too)."""
+
+    def __init__(self, app, host="127.0.0.1", port=0, tls_cert=None, tls_key=None):
+        self.app = app
         self.host, self._port = host, port
         self._tls = (tls_cert, tls_key) if tls_cert else None
         self._server = None
@@ -33,28 +32,28 @@ class SandboxServer:
     def url(self):
         return "%s://%s:%d" % ("https" if self._tls else "http", self.host, self._port)
 
-    @property
-    def sandbox(self):
-        """The running Sandbox (store and settings), for tests that look inside."""
-        return self.app.state.sandbox
-
     def start(self, timeout=10.0):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self._port))
         self._port = sock.getsockname()[1]
         tls = {"ssl_certfile": self._tls[0], "ssl_keyfile": self._tls[1]} if self._tls else {}
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", **tls)
+        config = uvicorn.Config(
+            self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5, **tls
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="utwilio-sandbox", daemon=True
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            name="server-%d" % self._port,
+            daemon=True,
         )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("the sandbox did not start on %s" % self.url)
+                raise RuntimeError("the server did not start on %s" % self.url)
             time.sleep(0.01)
         return self
 
@@ -69,3 +68,16 @@ class SandboxServer:
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+class SandboxServer(ServerThread):
+    def __init__(
+        self, host="127.0.0.1", port=0, db_path=":memory:", tls_cert=None, tls_key=None, **overrides
+    ):
+        super().__init__(create_app(db_path, **overrides), host, port, tls_cert, tls_key)
+        self.settings = self.app.state.sandbox.settings
+
+    @property
+    def sandbox(self):
+        """The running Sandbox (store, settings, scheduler), for tests that look inside."""
+        return self.app.state.sandbox

@@ -12,6 +12,8 @@ DEFAULT_API_KEY_SECRET = "sandboxApiKeySecret0000000000001"
 DEFAULT_NUMBERS = ("+15005550006", "+15017122661")
 # Twilio's magic test number for "recipient has opted out" (error 21610).
 DEFAULT_OPTED_OUT = ("+15005550004",)
+# Recipients whose messages end undelivered (30003) or failed (30001).
+DEFAULT_FAILING = {"+15005550010": 30003, "+15005550011": 30001}
 
 
 @dataclass
@@ -23,10 +25,12 @@ class Settings:
     numbers: tuple = DEFAULT_NUMBERS
     opted_out: tuple = DEFAULT_OPTED_OUT
     # Recipient number -> Twilio error code: messages to it end failed/undelivered.
-    failing: dict = field(default_factory=dict)
+    failing: dict = field(default_factory=lambda: dict(DEFAULT_FAILING))
     # Seconds between a message's status steps (queued -> sending -> sent -> delivered).
     step_seconds: float = 1.0
     # Seconds before an outbound webhook request gives up (Twilio: 15).
     webhook_timeout: float = 15.0
-    # Requests per second per account before 429; None means no limit.
+    # Requests per second per credential before 429 + Retry-After; None means no limit.
     rate_limit: float = None
+    # CA bundle (path) the sandbox trusts when it calls HTTPS webhooks; True = system CAs.
+    webhook_ca: object = True
