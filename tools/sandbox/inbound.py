@@ -71,8 +71,8 @@ def receive(sandbox, params):
     sandbox.changed()
     word = body.strip().upper()
     if word in STOP_WORDS:
+        _auto_reply(sandbox, number, sender, STOP_REPLY)  # the last message it gets
         sandbox.store.opt_out(phone, number_str)
-        _auto_reply(sandbox, number, sender, STOP_REPLY)
     elif word in START_WORDS:
         sandbox.store.opt_in(phone, number_str)
         _auto_reply(sandbox, number, sender, START_REPLY)
