@@ -13,7 +13,19 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
-from . import alerts, delivery, inbound, messages, numbers, phone, webhooks
+from . import (
+    account_routes,
+    alerts,
+    calls,
+    delivery,
+    inbound,
+    lookup,
+    messages,
+    numbers,
+    phone,
+    usage,
+    webhooks,
+)
 from .accounts import ensure_account, ensure_key
 from .endpoints import json, no_content, params_of
 from .errors import TwilioError, error_response, method_not_allowed, not_found
@@ -177,6 +189,10 @@ def create_app(db_path=":memory:", settings=None, **overrides):
     routes = [
         *messages.routes(),
         *numbers.routes(),
+        *calls.routes(),
+        *account_routes.routes(),
+        *usage.routes(),
+        *lookup.routes(),
         *alerts.routes(),
         *inbound.routes(),
         *phone.routes(),

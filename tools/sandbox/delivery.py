@@ -1,6 +1,7 @@
 """An outbound message's life: queued -> sending -> sent -> delivered, or failed /
 undelivered for recipients configured to fail, with a StatusCallback at each step."""
 
+from . import usage
 from .formats import API_VERSION, from_timestamp, rfc2822, split_channel
 
 FINAL = {"delivered", "undelivered", "failed", "canceled", "received", "read"}
@@ -65,6 +66,8 @@ async def advance(sandbox, sid):
     sandbox.store.update(record)
     sandbox.changed()
     await status_callback(sandbox, record)
+    if status in ("sent", "failed"):
+        await usage.check_triggers(sandbox, record.account_sid)
     if status not in FINAL:
         start(sandbox, sid)
 

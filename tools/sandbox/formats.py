@@ -4,6 +4,7 @@ import re
 import secrets
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from urllib.parse import urlparse
 
 API_VERSION = "2010-04-01"
 
@@ -79,3 +80,8 @@ def segment_count(body):
             segments, used = segments + 1, 0
         used += size
     return segments
+
+
+def is_url(value):
+    parsed = urlparse(value or "")
+    return parsed.scheme in ("http", "https") and bool(parsed.hostname)

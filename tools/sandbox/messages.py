@@ -13,6 +13,7 @@ from .formats import (
     from_timestamp,
     is_phone_number,
     is_sid,
+    is_url,
     new_sid,
     rfc2822,
     segment_count,
@@ -38,11 +39,6 @@ _CONTENT_TYPES = {
 
 def messages_path(account_sid):
     return "/%s/Accounts/%s/Messages" % (API_VERSION, account_sid)
-
-
-def is_url(value):
-    parsed = urlparse(value or "")
-    return parsed.scheme in ("http", "https") and bool(parsed.hostname)
 
 
 def content_type(url):
@@ -286,7 +282,7 @@ def delete(sandbox, record):
     sandbox.changed()
 
 
-def _day_or_moment(raw, name):
+def day_or_moment(raw, name):
     """A DateSent filter value: 'YYYY-MM-DD' means the whole day (UTC)."""
     try:
         if len(raw) == 10:
@@ -317,7 +313,7 @@ def filtered(store, account, params):
     bounds = []
     for name in ("DateSent", "DateSent>", "DateSent<"):
         if params.get(name):
-            first, last = _day_or_moment(params[name], name)
+            first, last = day_or_moment(params[name], name)
             if name == "DateSent":
                 bounds.append((first, last))
             elif name == "DateSent>":

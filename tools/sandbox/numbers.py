@@ -4,8 +4,7 @@ from starlette.routing import Route
 
 from .endpoints import api, json, no_content, owned
 from .errors import TwilioError
-from .formats import API_VERSION, is_phone_number, new_sid, rfc2822, utcnow
-from .messages import is_url
+from .formats import API_VERSION, is_phone_number, is_url, new_sid, rfc2822, utcnow
 from .paging import paginate
 
 ACCOUNT = "/2010-04-01/Accounts/{account_sid}"

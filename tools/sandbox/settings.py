@@ -14,6 +14,11 @@ DEFAULT_NUMBERS = ("+15005550006", "+15017122661")
 DEFAULT_OPTED_OUT = ("+15005550004",)
 # Recipients whose messages end undelivered (30003) or failed (30001).
 DEFAULT_FAILING = {"+15005550010": 30003, "+15005550011": 30001}
+DEFAULT_CALL_OUTCOMES = {
+    "+15005550020": "busy",
+    "+15005550021": "no-answer",
+    "+15005550022": "failed",
+}
 
 
 @dataclass
@@ -26,6 +31,8 @@ class Settings:
     opted_out: tuple = DEFAULT_OPTED_OUT
     # Recipient number -> Twilio error code: messages to it end failed/undelivered.
     failing: dict = field(default_factory=lambda: dict(DEFAULT_FAILING))
+    # Callee number -> how a call to it ends: "busy", "no-answer" or "failed".
+    call_outcomes: dict = field(default_factory=lambda: dict(DEFAULT_CALL_OUTCOMES))
     # Seconds between a message's status steps (queued -> sending -> sent -> delivered).
     step_seconds: float = 1.0
     # Seconds before an outbound webhook request gives up (Twilio: 15).
