@@ -58,6 +58,24 @@ def parse_args(argv=None):
         default=defaults.step_seconds,
         help="seconds between a message's status steps (default: %(default)s)",
     )
+    parser.add_argument(
+        "--failing",
+        action="append",
+        metavar="E164=CODE",
+        help="messages to E164 end failed/undelivered with error CODE, e.g."
+        " +15005550010=30003; repeat for more",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        help="requests per second per credential before 429 (default: none)",
+    )
+    parser.add_argument(
+        "--webhook-ca",
+        default=None,
+        help="CA bundle to trust when calling HTTPS webhooks (default: system)",
+    )
     parser.add_argument("--tls-cert", help="PEM certificate chain: serve HTTPS")
     parser.add_argument("--tls-key", help="PEM private key for --tls-cert")
     parser.add_argument("--log-level", default="info")
@@ -74,7 +92,7 @@ def banner(base_url, settings):
     return "\n".join(
         [
             "utwilio sandbox: a local stand-in for Twilio's API",
-            "  Base URL     %s  (replaces https://api.twilio.com and https://lookups.twilio.com)"
+            "  Base URL     %s  (replaces https://api.twilio.com, lookups. and monitor.twilio.com)"
             % base_url,
             "  Account SID  %s" % sid,
             "  Auth token   %s" % token,
@@ -90,6 +108,7 @@ def banner(base_url, settings):
             "--data-urlencode To=+15551234567 --data-urlencode From=%s --data-urlencode Body=Hi"
             % (sid, token, base_url, sid, first),
             "Inspect:  %s/sandbox/messages   Reset: POST %s/sandbox/reset" % (base_url, base_url),
+            "Phone:    %s/sandbox/phone  (text the numbers from a browser)" % base_url,
             "",
         ]
     )
@@ -108,6 +127,17 @@ def main(argv=None):
         overrides["numbers"] = tuple(args.numbers)
     if args.opted_out:
         overrides["opted_out"] = tuple(args.opted_out)
+    if args.failing:
+        try:
+            overrides["failing"] = {
+                number: int(code) for number, code in (item.split("=") for item in args.failing)
+            }
+        except ValueError:
+            sys.exit("utwilio-sandbox: --failing takes E164=CODE, e.g. +15005550010=30003")
+    if args.rate_limit:
+        overrides["rate_limit"] = args.rate_limit
+    if args.webhook_ca:
+        overrides["webhook_ca"] = args.webhook_ca
     app = create_app(args.db, **overrides)
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
