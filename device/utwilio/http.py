@@ -32,11 +32,12 @@ class Transport:
             import tls
 
             ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
+            # The firmware has SSLContext.verify_mode; micropython-stubs 1.29 omit it.
             if self.verify:
-                ctx.verify_mode = tls.CERT_REQUIRED
+                ctx.verify_mode = tls.CERT_REQUIRED  # pyright: ignore[reportAttributeAccessIssue]
                 ctx.load_verify_locations(self.cadata)
             else:
-                ctx.verify_mode = tls.CERT_NONE
+                ctx.verify_mode = tls.CERT_NONE  # pyright: ignore[reportAttributeAccessIssue]
                 _warn_insecure()
             self._ctx = ctx
         return self._ctx
@@ -66,8 +67,8 @@ class Transport:
             stream.write(head)
             if body:
                 stream.write(body)
-            if stream is not sock:
-                stream.flush()
+            if stream is not sock:  # CPython only: flush the makefile() buffer
+                stream.flush()  # pyright: ignore[reportAttributeAccessIssue]
             phase = "receive"
             return self._read(stream)
         except Exception as e:
