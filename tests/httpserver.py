@@ -22,7 +22,8 @@ def _response(status, reason, body, extra=b""):
 
 
 def _ok(req):
-    return _response(201, b"CREATED", json.dumps(dict(MESSAGE, body=req.get("form_body", ""))).encode())
+    body = json.dumps(dict(MESSAGE, body=req.get("form_body", ""))).encode()
+    return _response(201, b"CREATED", body)
 
 
 BEHAVIOURS = {
@@ -34,7 +35,8 @@ BEHAVIOURS = {
     "empty": lambda req: b"",
     "chunked": lambda req: (b"HTTP/1.1 201 CREATED\r\nTransfer-Encoding: chunked\r\n"
                             b"Content-Type: application/json\r\n\r\n"
-                            + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in _chunks()) + b"0\r\n\r\n"),
+                            + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in _chunks())
+                            + b"0\r\n\r\n"),
     "short": lambda req: b"HTTP/1.1 201 CREATED\r\nContent-Length: 500\r\n\r\n{\"sid\":",
     "huge": lambda req: b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n",
 }

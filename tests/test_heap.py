@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from devicevm import DEVICE, MICROPYTHON
 
 HEAP = 48 * 1024  # tools/bench/heap.py measured 40,448 bytes for HTTP

@@ -9,7 +9,6 @@ import microdot
 import pytest
 import requests
 from devicevm import result, run
-
 from utwilio.reply import twiml
 
 DECL = '<?xml version="1.0" encoding="UTF-8"?>'

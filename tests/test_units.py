@@ -9,7 +9,6 @@ import pytest
 import responses
 from hypothesis import given
 from hypothesis import strategies as st
-
 from utwilio import Twilio, TwilioError, form, wire
 from utwilio.errors import TransportError
 from utwilio.requests_transport import RequestsTransport
@@ -62,13 +61,15 @@ def test_send_through_requests_parses_success():
     responses.post(URL, status=201, json={"sid": "SM" + "2" * 32, "status": "queued"})
     r = client().send("+15551234567", "hi & bye")
     assert (r["statuscode"], r["sid"], r["status"]) == (201, "SM" + "2" * 32, "queued")
-    assert responses.calls[0].request.body == b"To=%2B15551234567&From=%2B15550000001&Body=hi+%26+bye"
+    assert responses.calls[0].request.body == (
+        b"To=%2B15551234567&From=%2B15550000001&Body=hi+%26+bye")
 
 
 @responses.activate
 def test_send_through_requests_returns_twilio_error():
-    responses.post(URL, status=400, json={"code": 21610, "message": "Attempt to send to "
-                                          "unsubscribed recipient", "more_info": "m", "status": 400})
+    error = {"code": 21610, "message": "Attempt to send to unsubscribed recipient",
+             "more_info": "m", "status": 400}
+    responses.post(URL, status=400, json=error)
     r = client().send("+15551234567", "x")
     assert (r["statuscode"], r["code"], r["more_info"], r["sid"]) == (400, 21610, "m", None)
     with pytest.raises(TwilioError) as e:

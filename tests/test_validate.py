@@ -14,7 +14,8 @@ CONSTRUCTOR = [
     ({"number": "My Shop"}, "ok", ""),
     ({"number": "whatsapp:+14155238886"}, "ok", ""),
     ({"base_url": "ftp://x"}, "ValueError", "base_url must be an http(s):// URL"),
-    ({"base_url": "http://x/y"}, "ValueError", "base_url must be scheme://host[:port] with no path"),
+    ({"base_url": "http://x/y"}, "ValueError",
+     "base_url must be scheme://host[:port] with no path"),
     ({"api_key": "SK1"}, "ValueError", "api_key must be SK followed by 32 hex digits"),
 ]
 SENDS = [
@@ -45,7 +46,7 @@ def test_bad_input_is_refused_before_the_network(runtime, server):
         "constructor": [c for c, _, _ in CONSTRUCTOR],
         "sends": [s for s, _, _ in SENDS],
     })
-    for (case, kind, text), (got_kind, got_text) in zip(CONSTRUCTOR + SENDS, out):
+    for (case, kind, text), (got_kind, got_text) in zip(CONSTRUCTOR + SENDS, out, strict=True):
         assert got_kind == kind, (case, got_text)
         assert text in got_text, (case, got_text)
     assert server.requests == []

@@ -15,7 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import trustme
-
 from utwilio_sandbox import settings
 from utwilio_sandbox.server import SandboxServer
 

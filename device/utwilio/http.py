@@ -46,7 +46,8 @@ class Transport:
         """-> (status, headers, body bytes); raises TransportError."""
         secure, host, port, path = wire.split_url(url)
         where = "%s:%d" % (host, port)
-        head = wire.head(method, host, port, secure, path, headers, None if body is None else len(body))
+        length = None if body is None else len(body)
+        head = wire.head(method, host, port, secure, path, headers, length)
         try:
             addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
         except Exception as e:

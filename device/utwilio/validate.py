@@ -96,7 +96,8 @@ def media_urls(value):
     if not isinstance(urls, (list, tuple)):
         raise TypeError("media_url must be a str or a list of str, got %s" % type(value).__name__)
     if len(urls) > MAX_MEDIA:
-        raise ValueError("media_url has %d URLs; Twilio accepts at most %d" % (len(urls), MAX_MEDIA))
+        raise ValueError(
+            "media_url has %d URLs; Twilio accepts at most %d" % (len(urls), MAX_MEDIA))
     for u in urls:
         url("media_url", u)
     return urls

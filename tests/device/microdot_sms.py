@@ -3,7 +3,6 @@ until a POST to /shutdown. args: port."""
 
 import devicetest
 from microdot import Microdot, Response
-
 from utwilio import Twilio
 
 a = devicetest.args()

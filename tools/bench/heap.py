@@ -4,8 +4,9 @@ to the local sandbox, for utwilio (precompiled .mpy) and for the naive way (the 
 server, over HTTP and over HTTPS (utwilio verifying the certificate, `requests` not:
 it cannot). The naive script reads the message SID from the answer, as a user must
 to know the SMS was accepted. Beside the smallest heap: the heap in use once the code is
-imported and the client made (gc.mem_alloc() after gc.collect()), and the difference, the working heap of a
-send. Frozen `requests` lives in ROM; our .mpy is loaded into RAM (see BENCHMARKS.md).
+imported and the client made (gc.mem_alloc() after gc.collect()), and the difference,
+the working heap of a send. Frozen `requests` lives in ROM; our .mpy is loaded into RAM
+(see BENCHMARKS.md).
 Also the .mpy size of each module on the send path.
 
     .venv/bin/python tools/bench/heap.py        (prints a Markdown table)
@@ -21,7 +22,6 @@ import tempfile
 from pathlib import Path
 
 import trustme
-
 from utwilio_sandbox import settings
 from utwilio_sandbox.server import SandboxServer
 
