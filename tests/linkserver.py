@@ -105,8 +105,9 @@ class _Control(BaseHTTPRequestHandler):
 
 
 class FakeAgent:
-    """`add(name, args)` queues a command; `acks`, `events`, `alerts`, `polls` record
-    what the device sent; `alert_answers` scripts the next answers to POST /alerts."""
+    """`add(name, args)` queues a command; `acks`, `events`, `alerts`, `polls` (the
+    wait of each) record what the device sent, `resets` the connections reset;
+    `alert_answers` scripts the next answers to POST /alerts."""
 
     def __init__(self, devices=None, ssl_context=None):
         self.devices = devices or {"dev-1": "token-1"}
@@ -119,6 +120,7 @@ class FakeAgent:
         self.events = []
         self.alerts = []
         self.polls = []
+        self.resets = 0
         self.alert_answers = []
         self.mode = "up"
         self._server = None
@@ -132,7 +134,7 @@ class FakeAgent:
         return "http://127.0.0.1:%d/control" % self._control.server_address[1]
 
     def __enter__(self):
-        threading.Thread(target=self._control.serve_forever, args=(0.05,), daemon=True).start()
+        threading.Thread(target=self._control.serve_forever, args=(0.01,), daemon=True).start()
         self.up()
         return self
 
@@ -150,27 +152,32 @@ class FakeAgent:
                 return
             self._server = _Server(self.port, _Handler, self)
             self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True).start()
 
     def reset(self):
+        """Every connection is reset from now on; open ones (long-polls) are cut."""
         self.up()
         with self.lock:
             self.mode = "reset"
+            self._cut()
 
     def down(self):
         """Connections refused from now on; open ones (long-polls) are cut."""
         with self.lock:
             server, self._server = self._server, None
             self.mode = "down"
-            for conn in list(self.connections):
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            self.changed.notify_all()
+            self._cut()
         if server is not None:
             server.shutdown()
             server.server_close()
+
+    def _cut(self):
+        for conn in list(self.connections):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.changed.notify_all()
 
     # -- commands -------------------------------------------------------------------
 
@@ -202,6 +209,9 @@ class FakeAgent:
 
     def serve(self, h):
         if self.mode != "up":
+            with self.lock:
+                self.resets += 1
+                self.changed.notify_all()
             return h.reset()
         parts = urlsplit(h.path)
         if not parts.path.startswith(PREFIX):
