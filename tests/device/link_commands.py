@@ -68,6 +68,6 @@ else:
         await task
         return event
 
-    ran.append(["event", asyncio.run(main())[:2]])
+    ran.append(["event", (asyncio.run(main()) or "none")[:2]])
 devicetest.report({"ran": ran, "error": link.error, "failures": link.failures,
                    "command": link.command})
