@@ -3,7 +3,7 @@ link's tests run against it over real sockets. Faults on demand: `down()` closes
 listener and cuts open connections (connections refused, like an agent restart),
 `reset()` resets every connection, `up()` serves again on the same port. A second,
 always-up control listener lets a device script flip these itself:
-POST /control/down | /control/reset | /control/up, and POST /control/add {name, args}."""
+POST /control/down | reset | up | state, and POST /control/add {name, args}."""
 
 import json
 import socket
@@ -93,8 +93,7 @@ class _Control(BaseHTTPRequestHandler):
         if what == "add":
             result = agent.add(arg["name"], arg.get("args", ""))
         else:
-            getattr(agent, what)()
-            result = what
+            result = getattr(agent, what)()
         body = json.dumps({"ok": result}).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -192,6 +191,10 @@ class FakeAgent:
             self.pending.append({"cmd": cmd, "deliveries": deliveries, "fail_acks": fail_acks})
             self.changed.notify_all()
         return cmd["id"]
+
+    def state(self):
+        with self.lock:
+            return {"polls": len(self.polls), "acks": len(self.acks), "mode": self.mode}
 
     def replies(self):
         """{command id: [reply of each ack received]}"""

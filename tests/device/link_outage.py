@@ -4,14 +4,10 @@ command; the link must back off, recover and handle it each round. Reports heap 
 args: see link_device.make, plus control (the fake agent's control URL), rounds, marks,
 async (poll_async instead of poll)."""
 
-import gc
-import json
-import os
 import time
 
 import devicetest
 import link_device
-from utwilio.http import Transport
 
 a = link_device.args()
 link = link_device.make(a)
@@ -26,32 +22,12 @@ def fan(args):
 
 
 link.on("fan", fan)
-control_transport = Transport(timeout=10)
 marks = []
 failures = {}
 
 
 def control(what, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    status = control_transport.request("POST", a["control"] + "/" + what, {}, data)[0]
-    assert status == 200, status
-
-
-try:
-    import tracemalloc  # CPython: its heap figure, where MicroPython has gc.mem_alloc()
-
-    tracemalloc.start()
-except ImportError:
-    tracemalloc = None
-
-
-def usage():
-    gc.collect()
-    if tracemalloc is not None:
-        heap = tracemalloc.get_traced_memory()[0]
-    else:
-        heap = gc.mem_alloc()  # pyright: ignore[reportAttributeAccessIssue]
-    return {"heap": heap, "fds": len(os.listdir("/proc/self/fd"))}
+    link_device.control(a, what, body)
 
 
 def step(r):
@@ -72,7 +48,7 @@ def step(r):
 def finish(r):
     failures[link.failures] = failures.get(link.failures, 0) + 1
     if r["n"] in a["marks"]:
-        marks.append(usage())
+        marks.append(link_device.usage())
 
 
 if a.get("async"):
