@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 system:
-	@for s in tools/setup-system.sh tools/sandbox/setup-browser.sh tools/typecheck/install.sh; do \
+	@for s in tools/setup-system.sh tools/sandbox/setup-browser.sh tools/typecheck/install.sh tools/sandbox/setup-node.sh; do \
 		if [ -f $$s ]; then bash $$s || exit 1; fi; done
 
 demo: $(STAMP)
