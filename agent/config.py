@@ -1,0 +1,213 @@
+"""The agent's configuration: a TOML file for everything but the Twilio credentials,
+which come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN so that the file can be shared.
+
+    [agent]
+    public_url = "https://agent.example.com"  # the URL Twilio signs (behind a proxy/tunnel)
+    database = "utwilio-agent.db"
+    routing = "number"            # "number": the Twilio number texted names the device;
+                                  # "prefix": "greenhouse: fan on"
+    reply_deadline = 10           # s the webhook waits for the device's reply (0-14)
+    acknowledgement = "Sent to {device}."   # "" sends no acknowledgement SMS
+    unknown_sender_reply = ""     # "" answers unknown senders with silence
+
+    [twilio]
+    number = "+15005550006"       # From for alerts; replies go from the number texted
+
+    [devices.greenhouse]
+    numbers = ["+15005550006"]    # routing = "number"
+    allow = ["+15551234567"]      # who may command it
+    contacts = ["+15551234567"]   # who its alerts go to
+"""
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+
+DEVICE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}\Z")
+PHONE = re.compile(r"(whatsapp:)?\+[1-9][0-9]{6,14}\Z")
+ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}\Z")
+TWILIO_DEADLINE = 15
+
+
+class ConfigError(ValueError):
+    """The configuration is wrong; the message says where and how to fix it."""
+
+
+@dataclass
+class Device:
+    id: str
+    numbers: list = field(default_factory=list)
+    allow: list = field(default_factory=list)
+    contacts: list = field(default_factory=list)
+    number: str = ""  # From for this device's alerts ("" = [twilio] number)
+    ttl: float = 3600.0
+    queue_cap: int = 100
+    alerts_per_hour: int = 10
+    alert_cooldown: float = 300.0
+
+
+@dataclass
+class Config:
+    public_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8020
+    database: str = "utwilio-agent.db"
+    synchronous: str = "FULL"
+    routing: str = "number"
+    reply_deadline: float = 10.0
+    acknowledgement: str = "Sent to {device}."
+    unknown_sender_reply: str = ""
+    max_body: int = 65536
+    max_wait: int = 60
+    offline_after: float = 90.0
+    log_level: str = "info"
+    dashboard_password: str = ""
+    account_sid: str = ""
+    auth_token: str = ""
+    twilio_base_url: str = "https://api.twilio.com"
+    twilio_number: str = ""
+    devices: dict = field(default_factory=dict)
+
+    def device_for_number(self, number):
+        for device in self.devices.values():
+            if number in device.numbers:
+                return device
+        return None
+
+    def alert_from(self, device):
+        return device.number or self.twilio_number
+
+
+_AGENT_KEYS = {
+    "public_url": str, "host": str, "port": int, "database": str, "synchronous": str,
+    "routing": str, "reply_deadline": float, "acknowledgement": str,
+    "unknown_sender_reply": str, "max_body": int, "max_wait": int,
+    "offline_after": float, "log_level": str,
+}
+_TWILIO_KEYS = {"base_url": str, "number": str}
+_DEVICE_KEYS = {
+    "numbers": list, "allow": list, "contacts": list, "number": str, "ttl": float,
+    "queue_cap": int, "alerts_per_hour": int, "alert_cooldown": float,
+}
+
+
+def _typed(where, key, value, kind):
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ConfigError("%s.%s must be a %s, got %r" % (where, key, kind.__name__, value))
+    return value
+
+
+def _section(where, table, keys):
+    if not isinstance(table, dict):
+        raise ConfigError("[%s] must be a table" % where)
+    unknown = sorted(set(table) - set(keys))
+    if unknown:
+        raise ConfigError(
+            "[%s] has unknown key %r; known keys: %s" % (where, unknown[0], ", ".join(sorted(keys)))
+        )
+    return {key: _typed(where, key, value, keys[key]) for key, value in table.items()}
+
+
+def _phones(where, values):
+    for value in values:
+        if not isinstance(value, str) or not PHONE.match(value):
+            raise ConfigError(
+                "%s must hold E.164 numbers like \"+15551234567\", got %r" % (where, value)
+            )
+    return list(values)
+
+
+def _device(name, table):
+    if not DEVICE_ID.match(name):
+        raise ConfigError(
+            "device id must be 1-64 letters, digits, '-', '_' or '.' like 'greenhouse-1', "
+            "got %r" % name
+        )
+    where = "devices.%s" % name
+    values = _section(where, table, _DEVICE_KEYS)
+    for key in ("numbers", "allow", "contacts"):
+        if key in values:
+            values[key] = _phones("%s.%s" % (where, key), values[key])
+    if values.get("number"):
+        _phones(where + ".number", [values["number"]])
+    device = Device(name, **values)
+    if device.ttl <= 0 or device.queue_cap < 1 or device.alerts_per_hour < 0:
+        raise ConfigError("%s: ttl must be > 0, queue_cap >= 1, alerts_per_hour >= 0" % where)
+    return device
+
+
+def _check(config):
+    if config.routing not in ("number", "prefix"):
+        raise ConfigError('agent.routing must be "number" or "prefix", got %r' % config.routing)
+    if not 0 <= config.reply_deadline < TWILIO_DEADLINE:
+        raise ConfigError(
+            "agent.reply_deadline must be from 0 to under Twilio's %d s webhook timeout, got %r"
+            % (TWILIO_DEADLINE, config.reply_deadline)
+        )
+    if config.public_url and not re.match(r"https?://[^/?#]+(/[^?#]*)?\Z", config.public_url):
+        raise ConfigError(
+            "agent.public_url must be the scheme and host Twilio calls, like "
+            "\"https://agent.example.com\", got %r" % config.public_url
+        )
+    if config.synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise ConfigError('agent.synchronous must be "FULL", "EXTRA" or "NORMAL"')
+    if config.twilio_number:
+        _phones("twilio.number", [config.twilio_number])
+    if config.account_sid and not ACCOUNT_SID.match(config.account_sid):
+        raise ConfigError(
+            "TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits, got %r" % config.account_sid
+        )
+    if config.routing == "number":
+        owners = {}
+        for device in config.devices.values():
+            for number in device.numbers:
+                if number in owners:
+                    raise ConfigError(
+                        "%s is the number of both devices %r and %r; with routing = \"number\" "
+                        "each number names one device (or use routing = \"prefix\")"
+                        % (number, owners[number], device.id)
+                    )
+                owners[number] = device.id
+    return config
+
+
+def parse(text, environ=None):
+    """TOML text (and the environment, for credentials) -> Config."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError("the configuration is not valid TOML: %s" % error) from None
+    unknown = sorted(set(data) - {"agent", "twilio", "devices"})
+    if unknown:
+        raise ConfigError(
+            "unknown table [%s]; known: [agent], [twilio], [devices.NAME]" % unknown[0]
+        )
+    values = _section("agent", data.get("agent", {}), _AGENT_KEYS)
+    twilio = _section("twilio", data.get("twilio", {}), _TWILIO_KEYS)
+    devices = data.get("devices", {})
+    if not isinstance(devices, dict):
+        raise ConfigError("[devices] must hold tables like [devices.greenhouse]")
+    config = Config(
+        **values,
+        twilio_base_url=twilio.get("base_url", Config.twilio_base_url).rstrip("/"),
+        twilio_number=twilio.get("number", ""),
+        devices={name: _device(name, table) for name, table in devices.items()},
+    )
+    env = os.environ if environ is None else environ
+    config.account_sid = env.get("TWILIO_ACCOUNT_SID", "")
+    config.auth_token = env.get("TWILIO_AUTH_TOKEN", "")
+    config.dashboard_password = env.get("UTWILIO_DASHBOARD_PASSWORD", "")
+    config.public_url = config.public_url.rstrip("/")
+    return _check(config)
+
+
+def load(path, environ=None):
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as error:
+        raise ConfigError("cannot read the configuration %s: %s" % (path, error.strerror)) from None
+    return parse(text, environ)

@@ -1,0 +1,194 @@
+"""What the agent keeps, as an interface: SQLite (sqlite_store.py) is the embedded
+default; a shared database for several agents would implement the same methods.
+
+Every method is a coroutine, and a write has been committed (is durable) when it
+returns: the webhook answers Twilio only after `accept` has returned."""
+
+import abc
+from dataclasses import dataclass
+
+# Command states: waiting for the device, acknowledged, past its TTL.
+PENDING, DONE, EXPIRED = "pending", "done", "expired"
+# How a reply reaches the sender: the TwiML answer, a REST send, or not at all.
+ROUTE_TWIML, ROUTE_REST, ROUTE_NONE = "twiml", "rest", "none"
+# Outbound message states: waiting for the outbox, sent by REST, failed for good,
+# carried by a TwiML answer (Twilio sends it).
+OUT_PENDING, OUT_SENT, OUT_FAILED, OUT_TWIML = "pending", "sent", "failed", "twiml"
+
+
+@dataclass
+class Command:
+    id: str
+    device: str
+    sender: str  # E.164 of the person who texted, or "cli"
+    number: str  # the Twilio number texted (replies go from it); "" for the CLI
+    text: str
+    name: str
+    args: str
+    created: float
+    expires: float
+    message_sid: str = None
+    state: str = PENDING
+    deliveries: int = 0
+    reply: str = None
+    reply_route: str = None
+    acked: float = None
+    seq: int = 0
+
+    def for_link(self):
+        """The command as PROTOCOL.md shows it to the device."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "args": self.args,
+            "text": self.text,
+            "from": self.sender,
+            "created": int(self.created),
+            "expires": int(self.expires),
+        }
+
+
+@dataclass
+class Message:
+    """An SMS the agent sends (REST) or answers with (TwiML)."""
+
+    id: int
+    device: str
+    kind: str  # "reply", "expired", "alert"
+    to: str
+    sender: str
+    body: str
+    state: str
+    created: float
+    command_id: str = None
+    sid: str = None
+    status: str = None
+    error_code: int = None
+    error: str = None
+    attempts: int = 0
+    next_at: float = 0.0
+
+
+@dataclass
+class Accepted:
+    """What `accept` did: "new" (stored), "duplicate" (the same MessageSid or
+    idempotency token was stored before: `command` is that one) or "full"."""
+
+    outcome: str
+    command: Command = None
+
+
+@dataclass
+class Acked:
+    """What `ack` did: `first` is False for a repeated ack; `message` is the outbound
+    reply queued for the outbox, if any."""
+
+    command: Command
+    first: bool
+    message: Message = None
+
+
+class Store(abc.ABC):
+    @abc.abstractmethod
+    async def open(self):
+        """Creates the schema if needed; runs before any other method."""
+
+    @abc.abstractmethod
+    async def close(self):
+        ...
+
+    # -- devices -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def put_device(self, device_id, token_hash, now):
+        """Adds a device, or gives an existing one a new token. -> True if new."""
+
+    @abc.abstractmethod
+    async def devices(self):
+        """-> {device_id: (token_hash, created, last_seen)}"""
+
+    @abc.abstractmethod
+    async def seen(self, last_seen):
+        """Records {device_id: unix time} of last contact."""
+
+    # -- commands ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def accept(self, command, idempotency_token, queue_cap, now):
+        """Stores a new Command unless it is a duplicate or the device already holds
+        `queue_cap` live commands. -> Accepted"""
+
+    @abc.abstractmethod
+    async def pending(self, device_id, now, limit):
+        """What a poll carries: (the oldest live unacknowledged commands in order,
+        each counted as delivered once more; the status updates not yet forwarded,
+        now marked forwarded)."""
+
+    @abc.abstractmethod
+    async def ack(self, device_id, command_id, reply, route, now):
+        """Marks a delivered command done with its reply; for route "rest" with a
+        reply and a number, queues the outbound reply. -> Acked, or None if the
+        device holds no such delivered command."""
+
+    @abc.abstractmethod
+    async def command(self, command_id):
+        ...
+
+    @abc.abstractmethod
+    async def expire(self, now, notice):
+        """Marks live commands past their TTL expired and queues `notice(command)`
+        (a text, or None) to each sender. -> [Command]"""
+
+    # -- outbound messages -----------------------------------------------------------
+
+    @abc.abstractmethod
+    async def add_message(self, message):
+        """Stores an outbound Message; -> it with its id."""
+
+    @abc.abstractmethod
+    async def due_messages(self, now, limit, exclude):
+        """Pending outbound messages whose next attempt is due (ids not in `exclude`)."""
+
+    @abc.abstractmethod
+    async def next_due(self):
+        """The earliest next_at of a pending outbound message, or None."""
+
+    @abc.abstractmethod
+    async def message_sent(self, message_id, sid, status, now):
+        ...
+
+    @abc.abstractmethod
+    async def message_failed(self, message_id, code, error, now, retry_at=None):
+        """A failed attempt: retry at `retry_at`, or (None) give up."""
+
+    @abc.abstractmethod
+    async def message_status(self, sid, status, error_code, now):
+        """A status callback: records it and, for a device's message, queues it for
+        that device. -> the Message, or None for an unknown sid."""
+
+    # -- events and alerts -----------------------------------------------------------
+
+    @abc.abstractmethod
+    async def add_event(self, event_id, device_id, name, data, now):
+        ...
+
+    @abc.abstractmethod
+    async def claim_alert(self, device_id, key, now, per_hour, cooldown):
+        """Records an alert unless the device's rate or the key's cool-down forbids it.
+        -> (alert_id, 0) or (None, seconds to wait)"""
+
+    @abc.abstractmethod
+    async def release_alert(self, alert_id):
+        """Forgets a claimed alert that could not be sent."""
+
+    # -- operations ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def overview(self, now, limit):
+        """For the dashboard: {"queues": {device: live count}, "commands": [...],
+        "messages": [...], "events": [...]}, newest first."""
+
+    @abc.abstractmethod
+    async def changes(self, after_seq):
+        """Commands stored by another process (the CLI): -> (last_seq, {device ids},
+        devices_changed) or None when nothing changed since the last call."""
