@@ -1,6 +1,7 @@
 """The device link (utwilio.link) against a fake agent over real sockets, on CPython
 and the MicroPython VM; then the pure logic (backoff, the ring, input checks)."""
 
+import ssl
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -173,3 +174,142 @@ def test_a_cancelled_task_closes_its_long_poll(runtime, agent):
     assert last["fds"] == first["fds"], out["marks"]
     assert last["heap"] - first["heap"] <= SLACK, out["marks"]
     assert agent.polls == [30] * 25
+
+
+@pytest.fixture
+def der(ca, tmp_path):
+    def write(authority, name):
+        path = tmp_path / name
+        path.write_bytes(ssl.PEM_cert_to_DER_cert(authority.cert_pem.bytes().decode()))
+        return str(path)
+    return write
+
+
+def test_the_link_verifies_the_agent_certificate(runtime, ca, der):
+    import trustme
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("localhost").configure_cert(ctx)
+    with FakeAgent(ssl_context=ctx) as agent:
+        calls = [{"op": "send", "name": "boot"}]
+        url = agent.url("localhost")
+        trusted = result(runtime, "link_send.py", {"url": url, "ca": der(ca, "ca.der"),
+                                                   "calls": calls})
+        stranger = result(runtime, "link_send.py", {"url": url, "calls": calls,
+                                                    "ca": der(trustme.CA(), "other.der")})
+        assert trusted == [{"value": "EV", "error": None}]
+        assert stranger[0]["value"] is None
+        assert stranger[0]["error"].startswith(
+            "agent unreachable: TLS certificate of localhost:%d not trusted" % agent.port)
+        assert len(agent.events) == 1
+
+
+def test_import_utwilio_does_not_load_the_link(runtime):
+    """An alert-only device pays nothing for the link; the link itself loads neither
+    asyncio nor TLS until it needs them."""
+    out = result(runtime, "link_import.py")
+    assert "utwilio.link" not in out["core"]
+    assert sorted(set(out["link"]) - set(out["core"])) == ["utwilio.link"]
+    assert sorted(set(out["made"]) - set(out["link"])) == ["utwilio.http", "utwilio.wire"]
+
+
+# --- pure logic, on CPython ----------------------------------------------------------
+
+def _link(**kw):
+    from utwilio.link import Link
+
+    return Link("http://127.0.0.1:9", "dev-1", "token-1", **kw)
+
+
+def test_backoff_doubles_with_jitter_up_to_a_cap_and_resets_on_success(monkeypatch):
+    """The waits are computed, not timed: the clock and the random bits are fixed."""
+    from utwilio import link as module
+
+    link = _link()
+    monkeypatch.setattr(module.time, "ticks_ms", lambda: 1000)
+    waits = []
+    for bits in (0, 255, 0, 255, 0, 255, 0, 255):
+        monkeypatch.setattr(module.random, "getrandbits", lambda n, bits=bits: bits)
+        link.error = "down"
+        link._fail()
+        waits.append(link._pause_ms())
+    delays = [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]  # doubling, capped
+    lowest = [d // 2 for d in delays[0::2]]
+    highest = [d // 2 + 255 * (d // 2) // 256 for d in delays[1::2]]  # just under d
+    assert waits[0::2] == lowest and waits[1::2] == highest
+    assert link.failures == 8 and link.poll() == 0  # backing off: no request made
+    assert link._commands((200, b'{"commands": []}')) == []
+    assert link.failures == 0 and link._pause_ms() == 0 and link.error is None
+    link.error = "down again"
+    monkeypatch.setattr(module.random, "getrandbits", lambda n: 255)
+    link._fail()
+    assert link._pause_ms() == 500 + 255 * 500 // 256
+
+
+@pytest.mark.parametrize("answer, error", [
+    ((200, b'{"commands": {}}'), "agent sent a malformed command list: {'commands': {}}"),
+    ((200, b'{"commands": [{"id": 7}]}'), "agent sent a malformed command list: "),
+    ((200, b"<html>"), "agent answered HTTP 200: b'<html>'"),
+    ((502, b"Bad Gateway"), "agent answered HTTP 502: b'Bad Gateway'"),
+    ((7, "could not connect to x:1"), "agent unreachable: could not connect to x:1"),
+])
+def test_a_bad_poll_answer_is_a_failure_that_backs_off(answer, error):
+    link = _link()
+    assert link._commands(answer) == ()
+    assert link.error.startswith(error) and link.failures == 1
+
+
+def test_the_ring_forgets_the_oldest_command():
+    from utwilio.link import RECENT
+
+    link = _link()
+    link.on("fan", lambda args: "fan " + args)
+    cmds = [{"id": "CM%d" % i, "name": "fan", "args": str(i)} for i in range(RECENT + 1)]
+    for cmd in cmds:
+        assert link._recall(cmd) is None
+        assert link._run(cmd) == [cmd["id"], "fan " + cmd["args"]]
+    assert link._recall(cmds[0]) is None
+    assert link._recall(cmds[1]) == ["CM1", "fan 1"]
+    assert len(link._recent) == RECENT
+
+
+def test_unknown_commands_list_the_known_ones():
+    link = _link()
+    assert link._run({"id": "CM1", "name": "fan"})[1] == (
+        "unknown command 'fan'; try: (none: no handlers registered)")
+    link.on("Status", lambda args: "ok")
+    link.on("fan", lambda args: "on")
+    assert link._run({"id": "CM2", "name": "x" * 30})[1] == (
+        "unknown command '%s'; try: fan, status" % ("x" * 20))
+    assert link._run({"id": "CM3", "name": "STATUS"})[1] == "ok"
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda L: L("ftp://agent", "dev-1", "t"), "agent_url must be an http(s):// URL"),
+    (lambda L: L("http://agent", "dev 1", "t"), "device_id must be 1-64 letters, digits"),
+    (lambda L: L("http://agent", "", "t"), "device_id must be 1-64 letters, digits"),
+    (lambda L: L("http://agent", "dev-1", ""), "token must be a non-empty str, got ''"),
+    (lambda L: L("http://agent", "dev-1", "t", wait=61), "wait must be whole seconds from 0"),
+    (lambda L: L("https://agent", "dev-1", "t"), "no CA certificate to verify TLS"),
+    (lambda L: L("http://agent", "dev-1", "t").on("fan on", print), "command name must be"),
+    (lambda L: L("http://agent", "dev-1", "t").send(""), "name must be a non-empty str"),
+    (lambda L: L("http://agent", "dev-1", "t").alert(None), "message must be a non-empty"),
+    (lambda L: L("http://agent", "dev-1", "t").alert("hot", key=3), "key must be a non-empty"),
+])
+def test_bad_arguments_say_what_to_fix(call, message, tmp_path, monkeypatch):
+    from utwilio.link import Link
+
+    monkeypatch.chdir(tmp_path)  # no ca.der here
+    with pytest.raises(ValueError) as e:
+        call(Link)
+    assert str(e.value).startswith(message)
+
+
+def test_https_uses_ca_der_like_twilio(tmp_path, monkeypatch, ca):
+    from utwilio.link import Link
+
+    der = ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())
+    (tmp_path / "ca.der").write_bytes(der)
+    monkeypatch.chdir(tmp_path)
+    assert Link("https://agent", "dev-1", "t").transport.cadata == der
+    assert Link("https://agent", "dev-1", "t", verify=False).transport.cadata is None
