@@ -6,9 +6,11 @@ webhooks checked with twilio.validateRequest) and prints what it saw as JSON.
 It runs once per module, over a real socket; each test asserts on one part.
 """
 
+import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -150,3 +152,20 @@ def test_inbound_sms_reaches_a_node_app_and_its_twiml_reply_is_sent(seen):
     assert seen["inbound"]["replies"] == [
         {"body": "Fan is on <ok> & 36.2°C", "direction": "outbound-reply"}
     ]
+
+
+def test_sandbox_responses_do_not_wait_for_delayed_acks():
+    """Found through the Node client's keep-alive: without TCP_NODELAY on the accepted
+    sockets, every response after a connection's first waited ~40 ms for an ACK."""
+    with SandboxServer() as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port)
+        try:
+            for _ in range(2):
+                connection.request("GET", "/sandbox/info")
+                assert connection.getresponse().read()
+            protocols = server._server.server_state.connections
+            sockets = [p.transport.get_extra_info("socket") for p in protocols]
+            assert sockets
+            assert all(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in sockets)
+        finally:
+            connection.close()

@@ -139,7 +139,9 @@ def main(argv=None):
     if args.webhook_ca:
         overrides["webhook_ca"] = args.webhook_ca
     app = create_app(args.db, **overrides)
-    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    # IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets (see server.py).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))

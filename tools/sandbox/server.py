@@ -33,7 +33,9 @@ class ServerThread:
         return "%s://%s:%d" % ("https" if self._tls else "http", self.host, self._port)
 
     def start(self, timeout=10.0):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets; without it each
+        # keep-alive response after the first waits ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self._port))
         self._port = sock.getsockname()[1]
