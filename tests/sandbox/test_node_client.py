@@ -4,6 +4,7 @@ tools/sandbox/node/check.js drives the client the way a Node app does (messages
 and calls created, fetched, listed across pages, updated and removed; errors;
 webhooks checked with twilio.validateRequest) and prints what it saw as JSON.
 It runs once per module, over a real socket; each test asserts on one part.
+tls-check.js does the same over HTTPS with the sandbox's CA.
 """
 
 import http.client
@@ -38,8 +39,11 @@ def node_command():
 
 
 def run_node(*args):
-    # No proxy: every request goes to 127.0.0.1.
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    # Every request goes to 127.0.0.1, trusting only the CA a test passes.
+    ignored = ("NODE_EXTRA_CA_CERTS", "TWILIO_CA_BUNDLE")
+    env = {
+        k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and k not in ignored
+    }
     done = subprocess.run(
         [node_command(), *args], cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=60
     )
@@ -169,3 +173,10 @@ def test_sandbox_responses_do_not_wait_for_delayed_acks():
             assert all(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in sockets)
         finally:
             connection.close()
+
+
+def test_over_https_the_client_trusts_the_sandbox_only_through_its_ca(tls_server):
+    seen = run_node("tls-check.js", tls_server.url, tls_server.ca_path)
+    assert seen["trusted"] == {"sent": True, "body": "tls"}
+    assert not seen["untrusted"]["sent"]
+    assert seen["untrusted"]["code"] == "UNABLE_TO_VERIFY_LEAF_SIGNATURE", seen["untrusted"]
