@@ -95,6 +95,9 @@ def test_transport_failures_are_results_below_100(runtime, server, mode):
     assert out[5]["statuscode"] == 201 and out[5]["sid"] == "SM" + "a" * 32  # chunked decoded
     for r in out[:5]:
         assert r["sid"] is None and r["message"] == r["body"] and r["body"]
+        # The request went out whole before each failure: Twilio may have acted on it.
+        assert r["maybe_sent"] is True
+    assert out[5]["maybe_sent"] is False
 
 
 def test_connection_refused_and_timeout(runtime, server):
@@ -105,6 +108,7 @@ def test_connection_refused_and_timeout(runtime, server):
     [refused] = send(runtime, "http://127.0.0.1:%d" % closed_port,
                      [{"to": "+15551234567", "message": "x"}])
     assert refused["statuscode"] == 7 and "127.0.0.1:%d" % closed_port in refused["body"]
+    assert refused["maybe_sent"] is False  # nothing left the device: safe to send again
     server.script = ["hang"]
     [slow] = send(runtime, server.url(), [{"to": "+15551234567", "message": "x"}], timeout=1)
     assert slow["statuscode"] == 28

@@ -36,9 +36,10 @@ def _basic(user, password):
 def result(status, headers, text):
     """Electric Imp's result table (`statuscode`, `headers`, `body`) plus the parsed
     fields a user needs: `sid` and `status` on success, Twilio's `code`, `message`
-    and `more_info` on error."""
-    r = {"statuscode": status, "headers": headers, "body": text,
-         "sid": None, "status": None, "code": None, "message": None, "more_info": None}
+    and `more_info` on error; `maybe_sent` is True when the request went out whole but
+    no answer came (Twilio may have accepted it: do not resend blindly)."""
+    r = {"statuscode": status, "headers": headers, "body": text, "sid": None, "status": None,
+         "code": None, "message": None, "more_info": None, "maybe_sent": False}
     if status < 100:
         r["message"] = text
         return r
@@ -153,19 +154,25 @@ class Twilio:
         try:
             return self.transport.request("POST", self._messages_url(), self._headers, body)
         except TransportError as e:
-            return e.code, {}, e.message
+            return e
 
     async def _post_async(self, body):
         try:
             return await self.transport.request_async(
                 "POST", self._messages_url(), self._headers, body)
         except TransportError as e:
-            return e.code, {}, e.message
+            return e
 
     def _finish(self, answer):
-        status, headers, data = answer
-        text = data if isinstance(data, str) else data.decode()
-        r = result(status, headers, text)
+        """(status, headers, body) or a TransportError -> the result dict."""
+        if isinstance(answer, TransportError):
+            r = result(answer.code, {}, answer.message)
+            r["maybe_sent"] = answer.sent
+            status, text = answer.code, answer.message
+        else:
+            status, headers, data = answer
+            text = data if isinstance(data, str) else data.decode()
+            r = result(status, headers, text)
         if self.raise_errors and not 200 <= status < 300:
             raise TwilioError(status, r["message"] or text, r["code"], r["more_info"], r)
         return r

@@ -15,7 +15,8 @@ async def request(transport, method, url, headers, body=None):
         return await asyncio.wait_for(
             _exchange(transport, secure, host, port, head, body, where), transport.timeout)
     except asyncio.TimeoutError:
-        raise TransportError(28, "timed out talking to %s" % where)
+        # The phase is unknown here: say the request may have gone out (safe side).
+        raise TransportError(28, "timed out talking to %s" % where, True)
 
 
 async def _exchange(t, secure, host, port, head, body, where):
@@ -35,7 +36,7 @@ async def _exchange(t, secure, host, port, head, body, where):
         phase = "receive"
         return await _read(r, t.max_response)
     except EOFError:
-        raise TransportError(18, "connection closed early by %s" % where)
+        raise TransportError(18, "connection closed early by %s" % where, True)
     except Exception as e:
         raise wire.fail(phase, e, where)
     finally:

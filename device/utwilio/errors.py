@@ -25,9 +25,14 @@ class TransportError(Exception):
     """The request did not get an HTTP answer; `code` follows libcurl's numbering
     (6 DNS, 7 connect, 8 garbage, 18 short body, 27 out of memory, 28 timeout,
     35 TLS handshake, 52 empty reply, 55 send, 56 receive, 60 certificate, 63 too large)
-    because Electric Imp's `statuscode` below 100 means exactly that."""
+    because Electric Imp's `statuscode` below 100 means exactly that.
 
-    def __init__(self, code, message):
+    `sent` is True when the whole request had been written before the failure: the
+    server may have acted on it (a POST may have created an SMS), so it must not be
+    repeated blindly."""
+
+    def __init__(self, code, message, sent=False):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.sent = sent

@@ -109,6 +109,12 @@ def _tls_text(up):
 def fail(phase, exc, where):
     """An OSError (or ssl error) at `phase` -> TransportError with a libcurl-style code.
     The phase alone is not enough: asyncio streams do the TLS handshake on first write."""
+    error = _classify(phase, exc, where)
+    error.sent = phase == "receive"
+    return error
+
+
+def _classify(phase, exc, where):
     if isinstance(exc, TransportError):
         return exc
     if isinstance(exc, MemoryError):

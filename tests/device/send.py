@@ -19,7 +19,8 @@ out = []
 
 
 def keep(r):
-    out.append({k: r[k] for k in ("statuscode", "body", "sid", "status", "code", "message")})
+    out.append({k: r[k] for k in ("statuscode", "body", "sid", "status", "code", "message",
+                                  "maybe_sent")})
 
 
 def options(s):
