@@ -150,6 +150,12 @@ class Twilio:
     def _messages_url(self):
         return "%s/2010-04-01/Accounts/%s/Messages.json" % (self.base_url, self.account_sid)
 
+    def _get(self, url):
+        try:
+            return self.transport.request("GET", url, self._headers)
+        except TransportError as e:
+            return e
+
     def _post(self, body):
         try:
             return self.transport.request("POST", self._messages_url(), self._headers, body)
