@@ -4,7 +4,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-for p in (ROOT / "stubs", ROOT / "device", ROOT / "tests"):
+# pytest imports test files by path (--import-mode=importlib: test files in different
+# folders may share a name), so the helper modules' folders go on the path here.
+for p in (ROOT / "stubs", ROOT / "device", ROOT / "tests", ROOT / "tests" / "agent",
+          ROOT / "tests" / "sandbox"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
