@@ -1,11 +1,13 @@
 """The device link (utwilio.link) against a fake agent over real sockets, on CPython
 and the MicroPython VM; then the pure logic (backoff, the ring, input checks)."""
 
+import json
 import ssl
 from concurrent.futures import ThreadPoolExecutor
+from xml.etree import ElementTree
 
 import pytest
-from devicevm import result
+from devicevm import result, run
 from linkserver import SENDER, FakeAgent
 
 FAST = [5, 40]  # backoff bounds in ms for tests: the same doubling, smaller numbers
@@ -24,9 +26,21 @@ def device_args(agent, **kw):
 @pytest.fixture
 def background():
     """Starts a device script while the test goes on talking to the agent:
-    background(runtime, script, args) -> a future of its RESULT."""
+    background(runtime, script, args) -> a future of its RESULT (plus, under "log",
+    the lines the link printed)."""
     with ThreadPoolExecutor(2) as pool:
-        yield lambda *a, **kw: pool.submit(result, *a, **kw)
+        yield lambda *a: pool.submit(logged, *a)
+
+
+def logged(runtime, script, args):
+    proc = run(runtime, script, args, timeout=90)
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            out = json.loads(line[7:])
+            out["log"] = [x for x in proc.stdout.splitlines() if x.startswith("utwilio.link:")]
+            return out
+    raise AssertionError("%s on %s printed no RESULT (exit %d)\nstdout:\n%s\nstderr:\n%s" % (
+        script, runtime, proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
 
 
 @pytest.mark.parametrize("mode", ["run", "poll", "async"])
@@ -56,7 +70,7 @@ def test_a_redelivered_command_runs_once(runtime, agent, background, fault):
     device = background(runtime, "link_commands.py", device_args(agent))
     assert agent.wait_for(lambda: len(agent.acks) == 2 and not agent.pending)
     agent.add("quit")
-    out = device.result(timeout=60)
+    out = device.result(timeout=120)
     assert out["ran"] == [["fan", "on"], ["quit", ""]]
     assert agent.replies()[fan] == ["fan on", "fan on"]
     assert out["error"] is None and out["failures"] == 0
@@ -135,10 +149,12 @@ def test_an_agent_restart_during_a_long_poll_is_survived(runtime, agent, backgro
     agent.up()
     fan = agent.add("fan", "on")
     agent.add("quit")
-    out = device.result(timeout=60)
+    out = device.result(timeout=120)
     assert out["ran"][:2] == [["fan", "on"], ["quit", ""]]
     assert agent.replies()[fan] == ["fan on"]
     assert out["error"] is None and out["failures"] == 0
+    assert len(out["log"]) == 1, out["log"]  # one line per outage, not one per retry
+    assert out["log"][0].startswith("utwilio.link: agent unreachable: ")
 
 
 ROUNDS = 40
@@ -313,3 +329,159 @@ def test_https_uses_ca_der_like_twilio(tmp_path, monkeypatch, ca):
     monkeypatch.chdir(tmp_path)
     assert Link("https://agent", "dev-1", "t").transport.cadata == der
     assert Link("https://agent", "dev-1", "t", verify=False).transport.cadata is None
+
+
+# --- end to end: the real agent under uvicorn, Twilio played by the sandbox ----------
+
+OWNER = "+15551234567"
+NUMBER = "+15005550006"  # a sandbox number: the greenhouse's
+
+
+class RealAgent:
+    """utwilio_agent from a TOML file like a user's (its database in a file, so a
+    restart keeps devices and queues), under uvicorn on 127.0.0.1; texts reach it as
+    webhooks signed as Twilio signs them; its REST sends go to the sandbox."""
+
+    def __init__(self, folder, twilio_url):
+        from utwilio_sandbox.settings import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+        self.path = folder / "utwilio-agent.toml"
+        self.path.write_text(
+            "[agent]\ndatabase = %r\nreply_deadline = 14\nacknowledgement = \"\"\n"
+            "[twilio]\nbase_url = %r\nnumber = %r\n"
+            "[devices.greenhouse]\nnumbers = [%r]\nallow = [%r]\ncontacts = [%r]\n"
+            % (str(folder / "agent.db"), twilio_url, NUMBER, NUMBER, OWNER, OWNER))
+        self.environ = {"TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
+                        "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN}
+        self.port = 0
+        self.server = None
+
+    def add_device(self, name):
+        """`utwilio-agent device add NAME` -> the token it prints."""
+        import contextlib
+        import io
+
+        from utwilio_agent.cli import main
+
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["--config", str(self.path), "device", "add", name]) == 0
+        return out.getvalue().split()[0]
+
+    def start(self):
+        from utwilio_agent.app import create_app
+        from utwilio_agent.config import load
+        from utwilio_sandbox.server import ServerThread
+
+        self.server = ServerThread(create_app(load(self.path, self.environ)), port=self.port)
+        self.server.start()
+        self.port = self.server.port
+        return self
+
+    def stop(self):
+        self.server.stop()
+
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def text(self, body, sender=OWNER):
+        """A person texts NUMBER: Twilio's signed webhook -> the <Message> texts of the
+        TwiML the agent answers."""
+        import os
+
+        import httpx
+        from utwilio import signature
+
+        url = self.url() + "/twilio/sms"
+        sid = "SM" + os.urandom(16).hex()
+        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": self.environ[
+            "TWILIO_ACCOUNT_SID"], "From": sender, "To": NUMBER, "Body": body,
+            "NumMedia": "0", "ApiVersion": "2010-04-01"}
+        headers = {"X-Twilio-Signature": signature.compute(
+            self.environ["TWILIO_AUTH_TOKEN"], url, params)}
+        r = httpx.post(url, data=params, headers=headers, timeout=30)
+        assert r.status_code == 200, r.text
+        return [m.text for m in ElementTree.fromstring(r.content).iter("Message")]
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from utwilio_sandbox.server import SandboxServer
+
+    with SandboxServer(step_seconds=0) as server:
+        yield server
+
+
+@pytest.fixture
+def real_agent(tmp_path, sandbox):
+    sandbox.sandbox.reset()
+    agent = RealAgent(tmp_path, sandbox.url)
+    agent.token = agent.add_device("greenhouse")
+    agent.start()
+    yield agent
+    agent.stop()
+
+
+def real_args(agent, **kw):
+    return dict({"url": agent.url(), "device": "greenhouse", "token": agent.token,
+                 "backoff_ms": [20, 200]}, **kw)
+
+
+@pytest.mark.parametrize("mode", ["run", "async"])
+def test_a_text_is_answered_by_the_device_through_the_real_agent(runtime, real_agent,
+                                                                 background, mode):
+    device = background(runtime, "link_commands.py", real_args(real_agent, mode=mode))
+    assert real_agent.text("fan on") == ["fan on"]
+    assert real_agent.text("Status") == ["ok, " + OWNER]
+    assert real_agent.text("dance") == [
+        "unknown command 'dance'; try: boom, count, fan, later, quiet, quit, status"]
+    assert real_agent.text("boom 11") == ["command 'boom' failed: ValueError: bad speed"]
+    assert real_agent.text("quit") == ["bye"]
+    out = device.result(timeout=120)
+    assert out["ran"][:4] == [["fan", "on"], ["status", ""], ["boom", "11"], ["quit", ""]]
+    assert out["error"] is None and out["failures"] == 0
+
+
+def sandbox_messages(sandbox, to):
+    """The SMS the sandbox accepted for `to`, oldest first (Twilio's list API)."""
+    import httpx
+    from utwilio_sandbox.settings import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+    r = httpx.get("%s/2010-04-01/Accounts/%s/Messages.json" % (sandbox.url, DEFAULT_ACCOUNT_SID),
+                  params={"To": to}, auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN))
+    return [(m["from"], m["body"]) for m in reversed(r.json()["messages"])]
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["blocking", "async"])
+def test_alerts_and_events_through_the_real_agent(runtime, real_agent, sandbox, use_async):
+    calls = [{"op": "send", "name": "temp", "data": {"t": 36.2, "where": "serre n°2"}},
+             {"op": "alert", "message": "Greenhouse hot: 36.2°C", "key": "hot"},
+             {"op": "alert", "message": "Greenhouse hot: 36.9°C", "key": "hot"},
+             {"op": "alert", "message": "Door open 🚪"}]
+    out = result(runtime, "link_send.py", real_args(real_agent, calls=calls,
+                                                    **{"async": use_async}))
+    assert out[0] == {"value": "EV", "error": None}
+    assert out[1] == {"value": ["SM"], "error": None}
+    assert out[2]["value"] is None
+    assert out[2]["error"].startswith("agent answered HTTP 429: alert not sent: the same alert "
+                                      "is cooling down (retry after ")
+    assert out[3] == {"value": ["SM"], "error": None}
+    assert sandbox_messages(sandbox, OWNER) == [(NUMBER, "Greenhouse hot: 36.2°C"),
+                                                (NUMBER, "Door open 🚪")]
+
+
+@pytest.mark.parametrize("mode", ["run", "async"])
+def test_the_device_survives_a_real_agent_restart(runtime, real_agent, background, mode):
+    """The agent stops while the device long-polls and comes back on the same port
+    with the same database: the device backs off, reconnects and answers."""
+    device = background(runtime, "link_commands.py", real_args(real_agent, mode=mode))
+    assert real_agent.text("fan on") == ["fan on"]
+    real_agent.stop()
+    real_agent.start()
+    assert real_agent.text("fan off") == ["fan off"]
+    assert real_agent.text("quit") == ["bye"]
+    out = device.result(timeout=120)
+    assert out["ran"][:3] == [["fan", "on"], ["fan", "off"], ["quit", ""]]
+    assert len(out["log"]) == 1, out["log"]
+    assert out["log"][0].startswith("utwilio.link: agent unreachable: ")
+    assert out["error"] is None and out["failures"] == 0
