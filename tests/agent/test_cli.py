@@ -1,0 +1,77 @@
+"""utwilio-agent's command line: device tokens, commands queued beside a running agent."""
+
+import subprocess
+import sys
+import threading
+
+from agenttest import DeviceClient, LiveAgent, make_config, run_cli, wait_until
+
+CONFIG = """
+[agent]
+database = "agent.db"
+
+[devices.greenhouse]
+numbers = ["+15005550006"]
+"""
+
+
+def write_config(tmp_path, text=CONFIG):
+    path = tmp_path / "agent.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_device_add_prints_the_token_once_and_rotates_only_when_asked(tmp_path):
+    config = write_config(tmp_path)
+    first = run_cli("--config", config, "device", "add", "greenhouse")
+    assert first.returncode == 0, first.stderr
+    token = first.stdout.strip()
+    assert len(token) >= 40 and "shown once" in first.stderr
+    assert (tmp_path / "agent.db").exists()  # relative to the configuration file
+    again = run_cli("--config", config, "device", "add", "greenhouse")
+    assert again.returncode == 1 and "--rotate" in again.stderr and again.stdout == ""
+    rotated = run_cli("--config", config, "device", "add", "greenhouse", "--rotate")
+    assert rotated.returncode == 0 and rotated.stdout.strip() != token
+    other = run_cli("--config", config, "device", "add", "cellar")
+    assert other.returncode == 0 and "add [devices.cellar]" in other.stderr
+    listed = run_cli("--config", config, "device", "list")
+    lines = listed.stdout.splitlines()
+    assert lines[0].startswith("cellar ") and "configured=no" in lines[0]
+    assert lines[1].startswith("greenhouse ") and "token=yes" in lines[1]
+    assert token not in (tmp_path / "agent.db").read_bytes().decode("latin-1")
+
+
+def test_bad_names_and_configurations_exit_2_with_the_reason(tmp_path):
+    r = run_cli("--config", write_config(tmp_path), "device", "add", "green house")
+    assert r.returncode == 2 and "NAME must be 1-64 letters" in r.stderr
+    r = run_cli("--config", write_config(tmp_path, "[agent]\nport = 'x'\n"), "device", "list")
+    assert r.returncode == 2 and "agent.port must be a int" in r.stderr
+    r = run_cli("--config", str(tmp_path / "missing.toml"), "device", "list")
+    assert r.returncode == 2 and "cannot read the configuration" in r.stderr
+    r = run_cli("--config", write_config(tmp_path), "send", "nosuch", "status")
+    assert r.returncode == 2 and "no device 'nosuch'" in r.stderr
+
+
+def test_send_queues_a_command_that_a_running_agent_delivers_and_waits_for_the_reply(tmp_path):
+    config_path = write_config(tmp_path)
+    config = make_config(database=str(tmp_path / "agent.db"))
+    with LiveAgent(config) as live:
+        device = DeviceClient(live.url, "greenhouse", live.add_device("greenhouse"))
+        got = []
+        poll = threading.Thread(target=lambda: got.append(device.poll(30)))
+        poll.start()
+        wait_until(lambda: "greenhouse" in live.agent._polls, what="the poll to wait")
+        sent = subprocess.Popen(
+            [sys.executable, "-m", "utwilio_agent", "--config", config_path, "send",
+             "greenhouse", "fan", "on", "--wait", "30"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        poll.join(30)
+        # Another process stored it; the agent noticed and woke the waiting poll.
+        (cmd,) = got[0]["commands"]
+        assert (cmd["name"], cmd["args"], cmd["from"]) == ("fan", "on", "cli")
+        assert device.ack(cmd["id"], "fan is on").status_code == 200
+        out, err = sent.communicate(timeout=30)
+        assert sent.returncode == 0, err
+        assert out.splitlines() == [cmd["id"], "fan is on"]
+        device.close()
