@@ -271,3 +271,81 @@ class FakeAgent:
             if entry["deliveries"] <= 0:
                 self.pending.remove(entry)
         return h.answer(200, {"ok": True})
+
+
+class LossyProxy:
+    """A loopback TCP proxy in front of an agent that loses the first `lose` requests
+    whose request line contains `match` (closes them unforwarded), so the real agent
+    sees a lost ack and delivers the command again. One request per connection, as the
+    device sends them (Connection: close)."""
+
+    def __init__(self, target_port, match=b"/ack ", lose=1):
+        self.target_port = target_port
+        self.match = match
+        self.lose = lose
+        self.lost = []
+        self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self.port = self._sock.getsockname()[1]
+        self._stop = False
+
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def __enter__(self):
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop = True
+        socket.create_connection(("127.0.0.1", self.port)).close()
+        self._sock.close()
+
+    def _serve(self):
+        while True:
+            conn, _ = self._sock.accept()
+            if self._stop:
+                conn.close()
+                return
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn):
+        with conn:
+            conn.settimeout(90)
+            request = self._read_request(conn)
+            if request is None:
+                return
+            line = request.split(b"\r\n", 1)[0]
+            if self.match in line and self.lose > 0:
+                self.lose -= 1
+                self.lost.append(line.decode())
+                return
+            with socket.create_connection(("127.0.0.1", self.target_port), timeout=90) as up:
+                up.sendall(request)
+                while True:
+                    data = up.recv(65536)
+                    if not data:
+                        return
+                    conn.sendall(data)
+
+    @staticmethod
+    def _read_request(conn):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+        head = data.split(b"\r\n\r\n", 1)[0].lower()
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.startswith(b"content-length:"):
+                length = int(line[15:])
+        while len(data) - len(head) - 4 < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+        return data

@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 
 import pytest
 from devicevm import result, run
-from linkserver import SENDER, FakeAgent
+from linkserver import SENDER, FakeAgent, LossyProxy
 
 FAST = [5, 40]  # backoff bounds in ms for tests: the same doubling, smaller numbers
 
@@ -485,3 +485,18 @@ def test_the_device_survives_a_real_agent_restart(runtime, real_agent, backgroun
     assert len(out["log"]) == 1, out["log"]
     assert out["log"][0].startswith("utwilio.link: agent unreachable: ")
     assert out["error"] is None and out["failures"] == 0
+
+
+def test_a_lost_ack_makes_the_real_agent_redeliver_and_the_device_runs_it_once(
+        runtime, real_agent, background):
+    """A proxy loses the device's first ack on its way to the agent: the agent delivers
+    the command again, the device acks it from memory, and the text still gets its
+    reply (from the one run)."""
+    with LossyProxy(real_agent.port) as proxy:
+        device = background(runtime, "link_commands.py",
+                            real_args(real_agent, url=proxy.url()))
+        assert real_agent.text("fan on") == ["fan on"]
+        assert len(proxy.lost) == 1 and "/ack " in proxy.lost[0]
+        assert real_agent.text("quit") == ["bye"]
+        out = device.result(timeout=120)
+    assert out["ran"] == [["fan", "on"], ["quit", ""]]
