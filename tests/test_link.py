@@ -436,9 +436,12 @@ def test_a_text_is_answered_by_the_device_through_the_real_agent(runtime, real_a
     assert real_agent.text("dance") == [
         "unknown command 'dance'; try: boom, count, fan, later, quiet, quit, status"]
     assert real_agent.text("boom 11") == ["command 'boom' failed: ValueError: bad speed"]
+    # Outside the BMP: MicroPython's json would not join a \ud83c\udf00 escape pair.
+    assert real_agent.text("fan 🌀 max") == ["fan 🌀 max"]
     assert real_agent.text("quit") == ["bye"]
     out = device.result(timeout=120)
-    assert out["ran"][:4] == [["fan", "on"], ["status", ""], ["boom", "11"], ["quit", ""]]
+    assert out["ran"][:5] == [["fan", "on"], ["status", ""], ["boom", "11"], ["fan", "🌀 max"],
+                              ["quit", ""]]
     assert out["error"] is None and out["failures"] == 0
 
 
