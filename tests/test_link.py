@@ -209,15 +209,17 @@ def test_the_link_verifies_the_agent_certificate(runtime, ca, der):
     with FakeAgent(ssl_context=ctx) as agent:
         calls = [{"op": "send", "name": "boot"}]
         url = agent.url("localhost")
-        trusted = result(runtime, "link_send.py", {"url": url, "ca": der(ca, "ca.der"),
-                                                   "calls": calls})
-        stranger = result(runtime, "link_send.py", {"url": url, "calls": calls,
-                                                    "ca": der(trustme.CA(), "other.der")})
-        assert trusted == [{"value": "EV", "error": None}]
-        assert stranger[0]["value"] is None
-        assert stranger[0]["error"].startswith(
-            "agent unreachable: TLS certificate of localhost:%d not trusted" % agent.port)
-        assert len(agent.events) == 1
+        for use_async in (False, True):
+            trusted = result(runtime, "link_send.py", {
+                "url": url, "ca": der(ca, "ca.der"), "calls": calls, "async": use_async})
+            stranger = result(runtime, "link_send.py", {
+                "url": url, "ca": der(trustme.CA(), "other.der"), "calls": calls,
+                "async": use_async})
+            assert trusted == [{"value": "EV", "error": None}]
+            assert stranger[0]["value"] is None
+            assert stranger[0]["error"].startswith(
+                "agent unreachable: TLS certificate of localhost:%d not trusted" % agent.port)
+        assert len(agent.events) == 2
 
 
 def test_import_utwilio_does_not_load_the_link(runtime):
