@@ -3,6 +3,7 @@ and the MicroPython VM; then the pure logic (backoff, the ring, input checks).""
 
 import json
 import ssl
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from xml.etree import ElementTree
 
@@ -306,7 +307,8 @@ def test_unknown_commands_list_the_known_ones():
     (lambda L: L("ftp://agent", "dev-1", "t"), "agent_url must be an http(s):// URL"),
     (lambda L: L("http://agent", "dev 1", "t"), "device_id must be 1-64 letters, digits"),
     (lambda L: L("http://agent", "", "t"), "device_id must be 1-64 letters, digits"),
-    (lambda L: L("http://agent", "dev-1", ""), "token must be a non-empty str, got ''"),
+    (lambda L: L("http://agent", "dev-1", ""), "token must be the device's token, a non-empty"),
+    (lambda L: L("http://agent", "dev-1", b"s3cret"), "token must be the device's token, a "),
     (lambda L: L("http://agent", "dev-1", "t", wait=61), "wait must be whole seconds from 0"),
     (lambda L: L("https://agent", "dev-1", "t"), "no CA certificate to verify TLS"),
     (lambda L: L("http://agent", "dev-1", "t").on("fan on", print), "command name must be"),
@@ -321,6 +323,7 @@ def test_bad_arguments_say_what_to_fix(call, message, tmp_path, monkeypatch):
     with pytest.raises(ValueError) as e:
         call(Link)
     assert str(e.value).startswith(message)
+    assert "s3cret" not in str(e.value)
 
 
 def test_https_uses_ca_der_like_twilio(tmp_path, monkeypatch, ca):
@@ -505,3 +508,47 @@ def test_a_lost_ack_makes_the_real_agent_redeliver_and_the_device_runs_it_once(
         assert real_agent.text("quit") == ["bye"]
         out = device.result(timeout=120)
     assert out["ran"] == [["fan", "on"], ["quit", ""]]
+
+
+# --- on a small heap, precompiled as on a board ---------------------------------------
+
+LINK_MODULES = ("__init__", "errors", "form", "validate", "http", "wire", "ahttp", "link")
+SMALL_HEAP = 60 * 1024  # measured minimum for one poll, blocking or asyncio: 50-51 KB
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    from devicevm import DEVICE, MICROPYTHON
+
+    root = tmp_path_factory.mktemp("board")
+    lib = root / "lib" / "utwilio"
+    lib.mkdir(parents=True)
+    for name in LINK_MODULES:
+        subprocess.run([str(MICROPYTHON.parent / "mpy-cross"), "-o", str(lib / (name + ".mpy")),
+                        str(DEVICE / "utwilio" / (name + ".py"))], check=True)
+    (root / "main.py").write_text(
+        "import sys\n"
+        "from utwilio.link import Link\n"
+        "link = Link(sys.argv[1], 'dev-1', 'token-1', wait=0)\n"
+        "link.on('fan', lambda args: 'fan ' + args)\n"
+        "if sys.argv[2] == 'async':\n"
+        "    import asyncio\n"
+        "    done = asyncio.run(link.poll_async())\n"
+        "else:\n"
+        "    done = link.poll()\n"
+        "print(done, link.error)\n")
+    return root
+
+
+@pytest.mark.parametrize("mode", ["blocking", "async"])
+def test_a_poll_from_mpy_fits_a_small_heap(board, agent, mode):
+    """The link's modules as .mpy, as on a board; one poll that runs and acks a command
+    on a small fixed heap (MicroPython only: the heap limit is the point)."""
+    from devicevm import MICROPYTHON
+
+    fan = agent.add("fan", "on")
+    proc = subprocess.run([str(MICROPYTHON), "-X", "heapsize=%d" % SMALL_HEAP, "main.py",
+                           agent.url(), mode], cwd=board, capture_output=True, text=True,
+                          timeout=60, env={"MICROPYPATH": "lib:.frozen"})
+    assert proc.stdout.split() == ["1", "None"], proc.stdout + proc.stderr
+    assert agent.replies() == {fan: ["fan on"]}

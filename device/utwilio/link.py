@@ -76,7 +76,9 @@ class Link:
 
         validate.url("agent_url", agent_url)
         _word("device_id", device_id)
-        _text("token", token)
+        if not isinstance(token, str) or not token:
+            raise ValueError("token must be the device's token, a non-empty str (from "
+                             "`utwilio-agent device add NAME`)")  # never echo a secret
         if not isinstance(wait, int) or not 0 <= wait <= 60:
             raise ValueError("wait must be whole seconds from 0 to 60, got %r" % (wait,))
         if verify and cadata is None and agent_url.startswith("https:"):
