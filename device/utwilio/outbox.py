@@ -70,7 +70,7 @@ class Outbox:
                 self._append(new)
             return r
         left, last, tried = self._drain(pending + [new], True)
-        if tried is new:
+        if tried is new and last is not None:
             last["queued"] = bool(left)
             return last
         r = result(0, {}, "kept behind %d older alerts until the network is back" % (len(left) - 1))
