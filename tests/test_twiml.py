@@ -233,6 +233,7 @@ def test_forbidden_characters_are_dropped():
     (lambda r: r.append("<Say>x</Say>"), TypeError, "only TwiML Elements can be nested, got str"),
     (lambda r: r.add_child("1x"), ValueError, "element name must be an XML name"),
     (lambda r: r.say("x", **{"bad name": 1}), ValueError, "attribute name must be an XML name"),
+    (lambda r: r.say("x", **{"__": 1}), ValueError, "attribute name must be an XML name"),
 ])
 def test_mistakes_are_refused_clearly(build_it, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -44,7 +44,8 @@ def _camel(name):
         if ch != "_":
             out.append(ch.lower() if after_letter else ch.upper())
         after_letter = ch.isalpha()
-    out[0] = out[0].lower()
+    if out:
+        out[0] = out[0].lower()
     return "".join(out)
 
 
