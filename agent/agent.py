@@ -68,6 +68,7 @@ class Agent:
         self._in_flight = set()
         self._tasks = []
         self._last_seq = 0
+        self._closing = False
         self.loop = None
 
     # -- life cycle --------------------------------------------------------------------
@@ -89,7 +90,18 @@ class Agent:
                          "TWILIO_AUTH_TOKEN: without them no reply or alert can be sent by REST")
         logs.event("agent.started", devices=len(self.tokens), routing=self.config.routing)
 
+    def closing(self):
+        """The server is shutting down: waiting polls answer now (empty), and waiting
+        webhooks answer with the acknowledgement, so no request holds the shutdown."""
+        self._closing = True
+        for device in list(self._polls):
+            self._wake(device)
+        for waiter in self._replies.values():
+            if not waiter.claimed and not waiter.future.done():
+                waiter.future.set_result(NO_REPLY)
+
     async def stop(self):
+        self.closing()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -221,7 +233,7 @@ class Agent:
                 try:
                     commands, statuses = await self.store.pending(
                         device_id, self.clock(), POLL_LIMIT)
-                    if commands or statuses or loop.time() >= deadline:
+                    if commands or statuses or loop.time() >= deadline or self._closing:
                         break
                     try:
                         async with asyncio.timeout_at(deadline):

@@ -53,8 +53,15 @@ def serve(config, args):
     if not config.public_url:
         logs.warning("config.no_public_url", hint="set [agent] public_url to the URL Twilio "
                      "calls; until then signatures are checked against the URL as received")
-    uvicorn.run(
-        create_app(config),
+    app = create_app(config)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets=None):
+            app.state.agent.closing()
+            await super().shutdown(sockets)
+
+    Server(uvicorn.Config(
+        app,
         host=args.host or config.host,
         port=args.port if args.port is not None else config.port,
         log_config=None,
@@ -62,7 +69,7 @@ def serve(config, args):
         access_log=False,
         backlog=4096,
         timeout_graceful_shutdown=3,
-    )
+    )).run()
     return 0
 
 
