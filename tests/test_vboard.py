@@ -136,6 +136,8 @@ def test_cli_prints_the_port_and_stops_on_ctrl_c(tmp_path):
     assert tmp_path.exists()  # a --dir given is the user's: kept
 
 
-def test_missing_micropython_is_a_clear_error(tmp_path):
+def test_missing_micropython_is_a_clear_error_and_leaves_nothing(tmp_path):
+    board = VirtualBoard(micropython=tmp_path / "nope")
     with pytest.raises(BoardError, match="no MicroPython unix port"):
-        VirtualBoard(micropython=tmp_path / "nope").start()
+        board.start()
+    assert not board.dir.exists()

@@ -76,15 +76,15 @@ class VirtualBoard:
                 "EXEC:%s,pty,raw,echo=0,stderr" % " ".join(vm)]
 
     def start(self, timeout=10):
-        if not self.micropython.exists():
-            raise BoardError("no MicroPython unix port at %s: `make setup` installs it"
-                             % self.micropython)
-        (self.dir / "lib").mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, MICROPYPATH=".frozen:%s" % (self.dir / "lib"))
-        self.proc = subprocess.Popen(self.command(), cwd=self.dir, env=env,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, start_new_session=True)
         try:
+            if not self.micropython.exists():
+                raise BoardError("no MicroPython unix port at %s: `make setup` installs it"
+                                 % self.micropython)
+            (self.dir / "lib").mkdir(parents=True, exist_ok=True)
+            env = dict(os.environ, MICROPYPATH=".frozen:%s" % (self.dir / "lib"))
+            self.proc = subprocess.Popen(self.command(), cwd=self.dir, env=env,
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE, start_new_session=True)
             self._wait_for_repl(timeout)
         except BaseException:
             self.stop()
