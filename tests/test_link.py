@@ -552,3 +552,39 @@ def test_a_poll_from_mpy_fits_a_small_heap(board, agent, mode):
                           timeout=60, env={"MICROPYPATH": "lib:.frozen"})
     assert proc.stdout.split() == ["1", "None"], proc.stdout + proc.stderr
     assert agent.replies() == {fan: ["fan on"]}
+
+
+class _FlakyTransport:
+    """Answers from a list; an exception in the list is raised instead (unit tests)."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.requests = []
+        self.timeout = None
+
+    def request(self, method, url, headers, body=None):
+        self.requests.append((method, url.split("/dev-1", 1)[1], self.timeout))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer[0], {}, answer[1]
+
+
+def test_run_outlives_an_exception_outside_the_handlers(monkeypatch, capsys):
+    """Out of memory while building a request, say: run() reports it, backs off and
+    goes on; the long-poll's socket timeout is the wait plus the timeout."""
+    from utwilio import link as module
+
+    monkeypatch.setattr(module, "BACKOFF_MIN_MS", 2)
+    link = _link(wait=20, timeout=5)
+    link.on("quit", lambda args: link.stop())
+    quit_cmd = b'{"commands": [{"id": "CM1", "name": "quit", "args": ""}]}'
+    link.transport = _FlakyTransport([MemoryError("memory allocation failed"),
+                                      (200, quit_cmd), (200, b'{"ok": true}')])
+    link.run()
+    assert link.transport.requests == [("GET", "/commands?wait=20", 25),
+                                       ("GET", "/commands?wait=20", 25),
+                                       ("POST", "/commands/CM1/ack", 5)]
+    assert capsys.readouterr().out == ("utwilio.link: MemoryError: memory allocation failed; "
+                                       "retrying with backoff\n")
+    assert link.failures == 0 and link.error is None

@@ -111,10 +111,14 @@ class Link:
         self._running = False
 
     def run(self):
-        """Long-polls the agent and runs commands until stop()."""
+        """Long-polls the agent and runs commands until stop(); nothing short of
+        KeyboardInterrupt ends it otherwise (an out-of-memory exchange backs off)."""
         self._running = True
         while self._running:
-            self.poll(self.wait)
+            try:
+                self.poll(self.wait)
+            except Exception as e:
+                self._crashed(e)
             pause = self._pause_ms()
             if pause:
                 time.sleep_ms(pause)
@@ -125,7 +129,10 @@ class Link:
 
         self._running = True
         while self._running:
-            await self.poll_async(self.wait)
+            try:
+                await self.poll_async(self.wait)
+            except Exception as e:
+                self._crashed(e)
             pause = self._pause_ms()
             if pause:
                 await asyncio.sleep(pause / 1000)
@@ -307,6 +314,11 @@ class Link:
         wait = half + random.getrandbits(8) * (self._delay - half) // 256
         self._retry_at = time.ticks_add(time.ticks_ms(), max(wait, 1))
         self._delay = min(self._delay * 2, BACKOFF_MAX_MS)
+
+    def _crashed(self, e):
+        self.command = None
+        self.error = "%s: %s" % (type(e).__name__, e)
+        self._fail()
 
     def _pause_ms(self):
         if not self.failures:
