@@ -5,8 +5,12 @@ same fixed and generated cases on both runtimes (tests/device/call.py)."""
 import base64
 import hashlib
 import hmac as std_hmac
+import json
 import random
+import shutil
+import subprocess
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from devicevm import result
@@ -296,3 +300,53 @@ def test_known_and_generated_cases_on_both_runtimes(runtime):
     got = result(runtime, "call.py", {"calls": [c for c, _ in cases]})
     for (call, expected), actual in zip(cases, got, strict=True):
         assert actual == expected, call
+
+
+# --- the Node library (twilio-node, as installed for the sandbox's client test) ----------
+
+NODE_DIR = Path(__file__).resolve().parent.parent / "tools" / "sandbox" / "node"
+NODE_SCRIPT = """
+const twilio = require("twilio");
+const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
+console.log(JSON.stringify(cases.map((c) => c.body === undefined
+  ? [twilio.getExpectedTwilioSignature(c.token, c.url, c.params),
+     twilio.validateRequest(c.token, c.sig, c.url, c.params)]
+  : [null, twilio.validateRequestWithBody(c.token, c.sig, c.url, c.body)])));
+"""
+
+
+def test_agrees_with_the_node_library():
+    """Names and values stay in the BMP: JavaScript sorts UTF-16 code units, Python (and
+    MicroPython) code points, which differ only above U+FFFF."""
+    node = shutil.which("node")
+    if node is None or not (NODE_DIR / "node_modules" / "twilio").exists():
+        pytest.fail("twilio-node is not installed: run `bash tools/sandbox/setup-node.sh`")
+    rnd = random.Random(11)
+    alphabet = "aAzZ09 +&=%?é€\u00a0\u4e2d\ufb01_.-~"
+    word = lambda: "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(6)))  # noqa: E731
+    cases, ours = [], []
+    for i in range(150):
+        params = {}
+        for _ in range(rnd.randrange(5)):
+            name = rnd.choice(["From", "To", "Body", "MediaUrl", word()])
+            params.setdefault(name, []).append(word())
+        url = "https://example.com%s/hook?i=%d" % (rnd.choice(["", ":443", ":8443"]), i)
+        signed = rnd.choice(_port_variants(url) + [url + "x"])
+        token = word() + "k"
+        sig = signature.compute(token, signed, params)
+        cases.append({"token": token, "url": url, "params": params, "sig": sig})
+        ours.append([signature.compute(token, url, params),
+                     signature.validate(token, sig, url, params)])
+        body = '{"i": %d, "w": "%s"}' % (i, word().replace('"', ""))
+        json_url = url + "&bodySHA256=" + hashlib.sha256(body.encode()).hexdigest()
+        sig = signature.compute(token, rnd.choice(_port_variants(json_url)))
+        sent = rnd.choice([body, body + " "])
+        cases.append({"token": token, "url": json_url, "sig": sig, "body": sent})
+        ours.append([None, signature.validate(token, sig, json_url, body=sent.encode())])
+    proc = subprocess.run([node, "-e", NODE_SCRIPT], input=json.dumps(cases), text=True,
+                          capture_output=True, cwd=NODE_DIR, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    theirs = json.loads(proc.stdout)
+    assert any(v for _, v in theirs) and not all(v for _, v in theirs)
+    for case, mine, node_says in zip(cases, ours, theirs, strict=True):
+        assert mine == node_says, case

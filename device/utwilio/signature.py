@@ -82,8 +82,11 @@ def _query_value(url, name):
 
 
 def _with_and_without_port(url):
-    """[url with its port, url without]: Twilio signs either form, so validators accept
-    both. A URL without a port gets the default one (:443 for https, else :80)."""
+    """[url with its port, url without]: Twilio has signed either form, so the official
+    validators (Python, Node) accept both, and drop any port, default or not. A URL
+    without a port gets the default one (:443 for https, else :80). The URL is otherwise
+    taken as given: no case folding or re-escaping (the Python library's urlparse drops an
+    empty '?' or '#'; the Node library also tries a re-escaped form)."""
     s = url.find("://")
     if s < 0:
         return [url]
