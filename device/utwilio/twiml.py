@@ -10,7 +10,9 @@ characters XML 1.0 forbids are dropped instead of written raw.
 
 Keyword attributes are snake_case and written camelCase (status_callback ->
 statusCallback); `from_`/`for_` -> from/for, `xml_lang` -> xml:lang; True/False ->
-true/false; a list or tuple -> its items joined by spaces; None -> left out."""
+true/false; a list or tuple -> its items joined by spaces (the official library writes
+its Python repr, "['initiated', 'ringing']", which Twilio does not understand); None ->
+left out. On MicroPython a float prints with fewer digits than on CPython."""
 
 import json
 
