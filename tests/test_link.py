@@ -312,9 +312,14 @@ def test_unknown_commands_list_the_known_ones():
     (lambda L: L("http://agent", "dev-1", "t", wait=61), "wait must be whole seconds from 0"),
     (lambda L: L("https://agent", "dev-1", "t"), "no CA certificate to verify TLS"),
     (lambda L: L("http://agent", "dev-1", "t").on("fan on", print), "command name must be"),
-    (lambda L: L("http://agent", "dev-1", "t").send(""), "name must be a non-empty str"),
-    (lambda L: L("http://agent", "dev-1", "t").alert(None), "message must be a non-empty"),
-    (lambda L: L("http://agent", "dev-1", "t").alert("hot", key=3), "key must be a non-empty"),
+    (lambda L: L("http://agent", "dev-1", "t").send(""),
+     "name must be a str of 1-64 characters, got ''"),
+    (lambda L: L("http://agent", "dev-1", "t").alert(None),
+     "message must be a str of 1-1600 characters, got None"),
+    (lambda L: L("http://agent", "dev-1", "t").alert("x" * 1601),
+     "message must be a str of 1-1600 characters, got 1601 characters"),
+    (lambda L: L("http://agent", "dev-1", "t").alert("hot", key=3),
+     "key must be a str of 1-200 characters, got 3"),
 ])
 def test_bad_arguments_say_what_to_fix(call, message, tmp_path, monkeypatch):
     from utwilio.link import Link

@@ -27,10 +27,11 @@ def _word(field, value):
     return value
 
 
-def _text(field, value):
-    if not isinstance(value, str) or not value:
-        raise ValueError("%s must be a non-empty str, got %r" % (field, value))
-    return value
+def _text(field, value, limit):
+    if isinstance(value, str) and 0 < len(value) <= limit:
+        return value
+    got = "%d characters" % len(value) if isinstance(value, str) and value else repr(value)
+    raise ValueError("%s must be a str of 1-%d characters, got %s" % (field, limit, got))
 
 
 def _well_formed(cmds):
@@ -237,12 +238,13 @@ class Link:
         return "/commands/%s/ack" % entry[0], json.dumps({"reply": entry[1]}).encode(), 0
 
     def _event(self, name, data):
-        return "/events", json.dumps({"name": _text("name", name), "data": data}).encode(), 0
+        body = {"name": _text("name", name, 64), "data": data}
+        return "/events", json.dumps(body).encode(), 0
 
     def _alert(self, message, key):
-        body = {"message": _text("message", message)}
+        body = {"message": _text("message", message, validate.MAX_BODY)}
         if key is not None:
-            body["key"] = _text("key", key)
+            body["key"] = _text("key", key, 200)
         return "/alerts", json.dumps(body).encode(), 0
 
     # -- exchanges and backoff -----------------------------------------------------
