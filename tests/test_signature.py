@@ -105,6 +105,8 @@ def test_repeated_names_sign_each_distinct_value_sorted():
 def test_non_str_parameters_are_refused():
     with pytest.raises(TypeError, match="signed parameters must be str, got 'Digits'=5"):
         signature.compute(TOKEN, DOC_URL, {"Digits": 5})
+    with pytest.raises(TypeError, match="signed parameters must be str, got 'To'=None"):
+        signature.compute(TOKEN, DOC_URL, [("From", "+1"), ("To", None)])
 
 
 @pytest.mark.parametrize("url, variants", [

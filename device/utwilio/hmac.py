@@ -12,11 +12,16 @@ def digest(key, chunks, hash):
         key = key.encode()
     if len(key) > _BLOCK:
         key = hash(key).digest()
-    key = key + bytes(_BLOCK - len(key))
-    inner = hash(bytes([b ^ 0x36 for b in key]))
+    pad = bytearray(_BLOCK)  # one buffer, XORed in place: the device's heap is small
+    pad[:len(key)] = key
+    for i in range(_BLOCK):
+        pad[i] ^= 0x36
+    inner = hash(pad)
     for chunk in chunks:
         inner.update(chunk.encode() if isinstance(chunk, str) else chunk)
-    outer = hash(bytes([b ^ 0x5C for b in key]))
+    for i in range(_BLOCK):
+        pad[i] ^= 0x36 ^ 0x5C
+    outer = hash(pad)
     outer.update(inner.digest())
     return outer.digest()
 

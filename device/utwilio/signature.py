@@ -27,23 +27,24 @@ def _hash(algorithm):
 
 
 def _signed(params):
-    """The chunks Twilio appends to the URL: name, value, name, value ..."""
+    """The chunks Twilio appends to the URL: name, value, name, value ... sorted by
+    name then value, each distinct pair once."""
     if not params:
         return []
-    values = {}
+    pairs = []
     for name, value in params.items() if isinstance(params, dict) else params:
-        for v in value if isinstance(value, (list, tuple)) else [value]:
+        for v in value if isinstance(value, (list, tuple)) else (value,):
             if not isinstance(name, str) or not isinstance(v, str):
                 raise TypeError("signed parameters must be str, got %r=%r" % (name, v))
-            if name in values:
-                values[name].add(v)
-            else:
-                values[name] = {v}
+            pairs.append((name, v))
+    pairs.sort()
     chunks = []
-    for name in sorted(values):
-        for v in sorted(values[name]):
-            chunks.append(name)
-            chunks.append(v)
+    last = None
+    for pair in pairs:
+        if pair != last:
+            chunks.append(pair[0])
+            chunks.append(pair[1])
+            last = pair
     return chunks
 
 
