@@ -45,6 +45,7 @@ def test_request_head_has_byte_length_and_host_port():
     ("tls", OSError(-9984, "MBEDTLS_ERR_X509_CERT_VERIFY_FAILED"), 60),
     ("tls", OSError(-29312, "MBEDTLS_ERR_SSL_CONN_EOF"), 35),
     ("send", OSError(errno.EPIPE), 55),
+    ("send", OSError(errno.ECONNREFUSED), 7),
     ("receive", OSError(errno.ECONNRESET), 56),
     ("receive", MemoryError(), 27),
 ])

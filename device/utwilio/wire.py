@@ -6,6 +6,7 @@ from utwilio.errors import TransportError
 MAX_LINE = 4096
 MAX_HEADERS = 64
 ETIMEDOUT = 110
+ECONNREFUSED = 111
 ECONNRESET = 104
 EPIPE = 32
 
@@ -134,7 +135,9 @@ def _classify(phase, exc, where):
                 "it, the host name and the device clock" % (where, text),
             )
         return TransportError(35, "TLS handshake with %s failed (%s)" % (where, text))
-    if phase == "connect":
+    # With a timeout set, MicroPython connects in the background: a refusal may only
+    # show at the first write.
+    if phase == "connect" or err == ECONNREFUSED:
         return TransportError(7, "could not connect to %s (%s)" % (where, text))
     if phase == "send":
         return TransportError(55, "sending to %s failed (%s)" % (where, text))
