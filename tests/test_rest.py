@@ -511,7 +511,7 @@ def test_any_account_resource_through_the_generic_layer(runtime, server, monkeyp
     base = "/2010-04-01/Accounts/%s/%s" % (SID, path)
     got = [(q["method"], q["path"], q["form"]) for q in server.requests]
     assert got == [
-        ("GET", base + ".json?FriendlyName=lab&PageSize=20", []),
+        ("GET", base + ".json?FriendlyName=lab&PageSize=10", []),
         ("GET", "%s/%s.json" % (base, sid), []),
         ("POST", base + ".json", [("FriendlyName", "lab"), ("StatusCallback", "https://cb.test/x")]),
         ("POST", "%s/%s.json" % (base, sid), [("FriendlyName", "lab 2")]),
@@ -568,4 +568,4 @@ def test_every_message_and_call_parameter_reaches_the_wire(runtime, server):
     assert query == [("From", OURS), ("PageSize", "50"), ("ParentCallSid", "CA" + "4" * 32),
                      ("StartTime", "2026-11-23"), ("Status", "busy"), ("To", TO)]
     assert media["path"] == ("/2010-04-01/Accounts/%s/Messages/SM%s/Media.json"
-                             "?DateCreated=2026-11-23&PageSize=20" % (SID, "a" * 32))
+                             "?DateCreated=2026-11-23&PageSize=10" % (SID, "a" * 32))
