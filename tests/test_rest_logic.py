@@ -203,6 +203,25 @@ def test_delete_answers_204_with_no_data():
     assert (r["statuscode"], r["data"], r["code"]) == (204, None, None)
 
 
+class _NoRoom:
+    @staticmethod
+    def loads(data):
+        raise MemoryError
+
+
+def test_an_answer_too_big_to_parse_is_reported_with_its_status(monkeypatch):
+    """The SMS was accepted (201) even if the device cannot read the answer: say so,
+    do not raise MemoryError (a retry would send it twice)."""
+    monkeypatch.setattr(rest, "json", _NoRoom)
+    r = client(transport=Failing(), raise_errors=True).messages.create(
+        to="+15551234567", from_="+15017122661", body="x")
+    assert (r["statuscode"], r["sid"], r["data"]) == (201, None, None)
+    assert r["message"].startswith("out of memory reading the ")
+    with pytest.raises(TwilioError) as e:
+        list(client(transport=Failing(), raise_errors=True).messages.list())
+    assert e.value.status == 201 and "page_size=" in e.value.message
+
+
 # --- parameters, hosts, credentials ------------------------------------------------
 
 @pytest.mark.parametrize("python,twilio", [
@@ -231,6 +250,11 @@ def test_hosts():
     mapped = client(hosts={"lookups": "https://proxy.test"})
     assert mapped.url("lookups", "/v2/x") == "https://proxy.test/v2/x"
     assert mapped.url("api", "/x") == "https://api.twilio.com/x"
+
+
+def test_mapped_hosts_are_checked():
+    with pytest.raises(ValueError, match="base_url must be scheme://host"):
+        client(hosts={"lookups": "https://proxy.test/v2"})
 
 
 def test_the_auth_token_never_shows():

@@ -11,8 +11,8 @@ import httpserver
 import pytest
 from devicevm import DEVICE, MICROPYTHON, result
 
-OPTIONAL = ("utwilio.rest", "utwilio.resources", "utwilio.creds", "utwilio.twiml",
-            "utwilio.signature", "utwilio.token", "utwilio.link")
+OPTIONAL = ("utwilio.rest", "utwilio.creds", "utwilio.twiml", "utwilio.signature",
+            "utwilio.hmac", "utwilio.tokens", "utwilio.jwt", "utwilio.link", "utwilio.outbox")
 RECORD = {"account_sid": "AC" + "0" * 32, "body": "Greenhouse hot: 36.2C " * 4,
           "status": "delivered", "to": "+15551234567", "from": "+15017122661",
           "direction": "outbound-api", "date_created": "Mon, 23 Nov 2026 12:00:00 +0000",

@@ -347,7 +347,9 @@ class Client(Account):
         Account.__init__(self, self, account_sid)
         self.account_sid = account_sid
         self.base_url = base_url
-        self.hosts = hosts or {}
+        self.hosts = {}
+        for host in hosts or {}:
+            self.hosts[host] = validate.base_url(hosts[host])
         self.transport = transport
         self.raise_errors = raise_errors
         self.deadline = deadline
