@@ -184,6 +184,8 @@ def test_calls_create_get_list_cancel_delete(runtime, sandbox, server):
         "[x['sid'] for x in c.calls.list(status='queued')]",
         "c.calls.create(%r, %r)" % (TO, OURS),
         "c.calls.create(%r, %r, url='https://a.test/x', twiml='<Response/>')" % (TO, OURS),
+        "[x['sid'] for x in c.calls.list(from_=%r, to=%r, limit=1, page_size=1)]" % (OTHER, TO),
+        "[x['sid'] for x in c.calls.list(limit=1)]",
     ])
     a, b = out[0], out[1]
     assert a["statuscode"] == 201 and a["sid"].startswith("CA") and out[2] == "queued"
@@ -191,6 +193,7 @@ def test_calls_create_get_list_cancel_delete(runtime, sandbox, server):
     assert out[4] == [b["sid"]] and out[5] == [a["sid"]]
     assert out[6]["raised"] == out[7]["raised"] == "ValueError"
     assert "exactly one of url=" in out[6]["message"]
+    assert out[8] == [b["sid"]] and out[9] == [b["sid"]]  # newest first
     call = sandbox.sandbox.store.get("call", a["sid"])
     assert call.private["events"] == ["answered", "completed", "initiated", "ringing"]
     assert call.private["twiml"] == twiml
@@ -223,6 +226,7 @@ def test_incoming_numbers_list_get_buy_update_release(runtime, sandbox):
         "c.incoming_phone_numbers.fetch(owned[0]['sid'])['data']['phone_number']",
         ("offer", "[n for n in c.available_phone_numbers('US', 'Local').list(area_code='415', "
          "limit=2)]"),
+        "[n['iso_country'] for n in c.available_phone_numbers('US', 'TollFree').list(limit=1)]",
         ("bought", "c.incoming_phone_numbers.create(phone_number=offer[0]['phone_number'], "
          "sms_url='https://app.test/sms')"),
         "c.incoming_phone_numbers.update(bought['sid'], friendly_name='greenhouse')['data']",
@@ -233,11 +237,12 @@ def test_incoming_numbers_list_get_buy_update_release(runtime, sandbox):
     assert len(out[1]) == 1
     assert out[2] == out[0][0]["phone_number"]
     assert [n["phone_number"][:5] for n in out[3]] == ["+1415", "+1415"]
-    bought = out[4]
+    assert out[4] == ["US"]
+    bought = out[5]
     assert bought["statuscode"] == 201 and bought["data"]["phone_number"] == out[3][0][
         "phone_number"] and bought["data"]["sms_url"] == "https://app.test/sms"
-    assert out[5]["friendly_name"] == "greenhouse"
-    assert out[6:] == [204, 20404]
+    assert out[6]["friendly_name"] == "greenhouse"
+    assert out[7:] == [204, 20404]
 
 
 # --- lookup ------------------------------------------------------------------------
@@ -314,6 +319,10 @@ def test_account_and_subaccounts(runtime, sandbox):
         "c.accounts(sub['sid']).messages.create(to=%r, from_='+15005550100', body='from sub')"
         "['data']['account_sid']" % TO,
         "[m['body'] for m in c.accounts(sub['sid']).messages.list()]",
+        ("call", "c.accounts(sub['sid']).calls.create(%r, '+15005550100', twiml='<Response/>')"
+         % TO),
+        "c.accounts(sub['sid']).calls.fetch(call['sid'])['data']['account_sid']",
+        "c.calls.fetch(call['sid'])['code']",
         "[m['body'] for m in c.messages.list()]",
         "c.accounts.update(sub['sid'], status='suspended')['data']['status']",
         "c.accounts('AC123')",
@@ -323,9 +332,11 @@ def test_account_and_subaccounts(runtime, sandbox):
     assert out[1]["statuscode"] == 201 and out[2] == "greenhouse 2"
     assert out[3] == sorted([SID, sub])
     assert out[4] == out[5] == sub
-    assert out[6] == ["from sub"] and out[7] == []
-    assert out[8] == "suspended"
-    assert out[9]["raised"] == "ValueError"
+    assert out[6] == ["from sub"]
+    assert out[7]["statuscode"] == 201 and out[8] == sub and out[9] == 20404
+    assert out[10] == []
+    assert out[11] == "suspended"
+    assert out[12]["raised"] == "ValueError"
 
 
 def test_api_keys_and_authenticating_with_one(runtime, sandbox):
