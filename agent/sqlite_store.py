@@ -338,8 +338,9 @@ def _accept(conn, command, idempotency_token, queue_cap, now):
     if found is not None:
         return Accepted("duplicate", found)
     (live,) = conn.execute(
-        "SELECT COUNT(*) FROM commands WHERE device = ? AND state = ? AND expires > ?",
-        (command.device, PENDING, now),
+        "SELECT COUNT(*) FROM (SELECT 1 FROM commands WHERE device = ? AND state = ? "
+        "AND expires > ? LIMIT ?)",
+        (command.device, PENDING, now, queue_cap),
     ).fetchone()
     if live >= queue_cap:
         return Accepted("full")

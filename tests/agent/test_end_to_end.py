@@ -169,3 +169,20 @@ def test_alerts_are_rate_limited_per_device(sandbox):
                  for i in range(3)]
         assert codes == [202, 202, 429]
         device.close()
+
+
+def test_a_reply_after_the_deadline_goes_by_rest(sandbox):
+    with LiveAgent(live_config(sandbox, reply_deadline=0.5)) as live:
+        point_number(sandbox, NUMBER, live.url + "/twilio/sms")
+        device = DeviceClient(live.url, "greenhouse", live.add_device("greenhouse"))
+        phone_texts(sandbox, OWNER, NUMBER, "water")
+        # The webhook waited its half second, then answered with the acknowledgement.
+        wait_until(lambda: replies_to_owner(sandbox, "Sent to greenhouse."),
+                   what="the acknowledgement")
+        cmds = device.serve(lambda cmd: "watered", wait=10)
+        assert [c["text"] for c in cmds] == ["water"]
+        (reply,) = wait_until(lambda: replies_to_owner(sandbox, "watered"), what="the reply")
+        assert reply["direction"] == "outbound-api"
+        command = live.run(live.agent.store.command(cmds[0]["id"]))
+        assert command.reply_route == "rest"
+        device.close()
