@@ -227,7 +227,8 @@ def test_incoming_numbers_list_get_buy_update_release(runtime, sandbox):
         ("offer", "[n for n in c.available_phone_numbers('US', 'Local').list(area_code='415', "
          "limit=2)]"),
         "[n['iso_country'] for n in c.available_phone_numbers('US', 'TollFree').list(limit=1)]",
-        ("bought", "c.incoming_phone_numbers.create(phone_number=offer[0]['phone_number'], "
+        ("n", "next(c.available_phone_numbers('US').list(area_code='415', limit=1))"),
+        ("bought", "c.incoming_phone_numbers.create(phone_number=n['phone_number'], "
          "sms_url='https://app.test/sms')"),
         "c.incoming_phone_numbers.update(bought['sid'], friendly_name='greenhouse')['data']",
         "c.incoming_phone_numbers.delete(bought['sid'])['statuscode']",
@@ -238,11 +239,12 @@ def test_incoming_numbers_list_get_buy_update_release(runtime, sandbox):
     assert out[2] == out[0][0]["phone_number"]
     assert [n["phone_number"][:5] for n in out[3]] == ["+1415", "+1415"]
     assert out[4] == ["US"]
-    bought = out[5]
+    assert out[5]["phone_number"] == out[3][0]["phone_number"]
+    bought = out[6]
     assert bought["statuscode"] == 201 and bought["data"]["phone_number"] == out[3][0][
         "phone_number"] and bought["data"]["sms_url"] == "https://app.test/sms"
-    assert out[6]["friendly_name"] == "greenhouse"
-    assert out[7:] == [204, 20404]
+    assert out[7]["friendly_name"] == "greenhouse"
+    assert out[8:] == [204, 20404]
 
 
 # --- lookup ------------------------------------------------------------------------

@@ -316,3 +316,20 @@ def test_a_page_too_big_for_the_device_says_what_to_do():
     it = client(transport=Failing(63)).messages.list()
     assert list(it) == []
     assert it.error["statuscode"] == 63 and "page_size=" in it.error["message"]
+
+
+# --- docs/operations.md ------------------------------------------------------------
+
+def test_every_test_the_operations_table_names_exists():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent
+    table = (root.parent / "docs" / "operations.md").read_text()
+    named = set(re.findall(r"`(test_\w+)`", table))
+    defined = set()
+    for path in root.glob("test_rest*.py"):
+        defined |= set(re.findall(r"^def (test_\w+)", path.read_text(), re.M))
+    files = set(re.findall(r"`tests/(test_\w+\.py)`", table))
+    assert named and named <= defined, sorted(named - defined)
+    assert all((root / f).exists() for f in files), files
