@@ -116,6 +116,7 @@ class Agent:
         if self.rest is not None:
             await self.rest.close()
         await self.store.close()
+        logs.event("agent.stopped")
 
     async def load_devices(self):
         devices = await self.store.devices()

@@ -20,9 +20,13 @@ from .config import DEVICE_ID, ConfigError, load
 
 
 def _config(path):
+    """The configuration, its relative paths made relative to the file."""
     config = load(path)
+    here = Path(path).resolve().parent
     if config.database != ":memory:":
-        config.database = str(Path(path).resolve().parent / config.database)
+        config.database = str(here / config.database)
+    if config.tls_cert:
+        config.tls_cert, config.tls_key = str(here / config.tls_cert), str(here / config.tls_key)
     return config
 
 
@@ -69,6 +73,8 @@ def serve(config, args):
         access_log=False,
         backlog=4096,
         timeout_graceful_shutdown=3,
+        ssl_certfile=config.tls_cert or None,
+        ssl_keyfile=config.tls_key or None,
     )).run()
     return 0
 

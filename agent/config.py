@@ -7,6 +7,8 @@ which come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN so that the file can be s
     routing = "number"            # "number": the Twilio number texted names the device;
                                   # "prefix": "greenhouse: fan on"
     reply_deadline = 10           # s the webhook waits for the device's reply (0-14)
+    tls_cert = "cert.pem"         # optional: serve HTTPS (with tls_key); else put a
+    tls_key = "key.pem"           #   TLS-terminating proxy in front
     acknowledgement = "Sent to {device}."   # "" sends no acknowledgement SMS
     unknown_sender_reply = ""     # "" answers unknown senders with silence
 
@@ -62,6 +64,8 @@ class Config:
     max_wait: int = 60
     offline_after: float = 90.0
     log_level: str = "info"
+    tls_cert: str = ""  # PEM certificate chain and key: the agent serves HTTPS itself
+    tls_key: str = ""
     dashboard_password: str = ""
     account_sid: str = ""
     auth_token: str = ""
@@ -83,7 +87,7 @@ _AGENT_KEYS = {
     "public_url": str, "host": str, "port": int, "database": str, "synchronous": str,
     "routing": str, "reply_deadline": float, "acknowledgement": str,
     "unknown_sender_reply": str, "max_body": int, "max_wait": int,
-    "offline_after": float, "log_level": str,
+    "offline_after": float, "log_level": str, "tls_cert": str, "tls_key": str,
 }
 _TWILIO_KEYS = {"base_url": str, "number": str}
 _DEVICE_KEYS = {
@@ -154,6 +158,9 @@ def _check(config):
         )
     if config.synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ConfigError('agent.synchronous must be "FULL", "EXTRA" or "NORMAL"')
+    if bool(config.tls_cert) != bool(config.tls_key):
+        raise ConfigError("agent.tls_cert and agent.tls_key go together: give both (PEM files) "
+                          "to serve HTTPS, or neither")
     if config.twilio_number:
         _phones("twilio.number", [config.twilio_number])
     if config.account_sid and not ACCOUNT_SID.match(config.account_sid):

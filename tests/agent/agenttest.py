@@ -197,11 +197,12 @@ def free_port():
 class AgentProcess:
     """`utwilio-agent serve` as a child process (it can be killed with SIGKILL)."""
 
-    def __init__(self, config_path, port, env=None):
+    def __init__(self, config_path, port, env=None, scheme="http", verify=True):
         self.config_path = Path(config_path)
         self.log = self.config_path.with_suffix(".log")
         self.port = port
-        self.url = "http://127.0.0.1:%d" % port
+        self.url = "%s://127.0.0.1:%d" % (scheme, port)
+        self.verify = verify
         self.env = dict(os.environ, **(env or {}))
         self.process = None
 
@@ -219,7 +220,8 @@ class AgentProcess:
         if self.process.poll() is not None:
             raise AssertionError("the agent exited: %s" % self.log.read_text()[-2000:])
         try:
-            return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+            return httpx.get(self.url + "/healthz", timeout=1,
+                             verify=self.verify).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -75,3 +75,44 @@ def test_send_queues_a_command_that_a_running_agent_delivers_and_waits_for_the_r
         assert sent.returncode == 0, err
         assert out.splitlines() == [cmd["id"], "fan is on"]
         device.close()
+
+
+def test_serve_speaks_https_with_a_certificate_and_stops_on_sigterm(tmp_path):
+    import ssl
+
+    import httpx
+    import trustme
+    from agenttest import AgentProcess, free_port
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "agent.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    port = free_port()
+    config = write_config(tmp_path, CONFIG.replace("[agent]\n", '[agent]\nport = %d\n'
+                          'tls_cert = "agent.pem"\ntls_key = "agent.pem"\n' % port))
+    token = run_cli("--config", config, "device", "add", "greenhouse").stdout.strip()
+    context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    agent = AgentProcess(config, port, scheme="https", verify=context).start()
+    try:
+        r = httpx.get(agent.url + "/link/v1/devices/greenhouse/commands?wait=0", verify=context,
+                      headers={"Authorization": "Bearer " + token})
+        assert r.status_code == 200 and r.json() == {"commands": []}
+    finally:
+        agent.stop()
+    # uvicorn shuts down gracefully, then exits by the signal it caught (-15).
+    assert agent.process.returncode in (0, -15)
+    assert '"event": "agent.stopped"' in agent.log.read_text()
+
+
+def test_a_device_added_beside_a_running_agent_can_poll_at_once(tmp_path):
+    config_path = write_config(tmp_path)
+    with LiveAgent(make_config(database=str(tmp_path / "agent.db"))) as live:
+        token = run_cli("--config", config_path, "device", "add", "cellar").stdout.strip()
+        device = DeviceClient(live.url, "cellar", token)
+
+        def accepted():
+            return device.http.get(device.base + "/commands?wait=0").status_code == 200
+
+        wait_until(accepted, what="the agent to learn the new device's token")
+        device.close()

@@ -64,6 +64,7 @@ def test_credentials_come_only_from_the_environment():
     ('[devices.greenhouse]\nallow = ["5551234567"]', r"E\.164 numbers like"),
     ('[devices."green house"]\n', "device id must be"),
     ("[devices.greenhouse]\nqueue_cap = 0", "queue_cap >= 1"),
+    ('[agent]\ntls_cert = "cert.pem"', "tls_cert and agent.tls_key go together"),
     ('[devices.a]\nnumbers = ["+15005550006"]\n[devices.b]\nnumbers = ["+15005550006"]',
      "number of both devices 'a' and 'b'"),
     ("[devices.greenhouse]\nfan = 1", "unknown key 'fan'; known keys: alert_cooldown"),

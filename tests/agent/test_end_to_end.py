@@ -186,3 +186,25 @@ def test_a_reply_after_the_deadline_goes_by_rest(sandbox):
         command = live.run(live.agent.store.command(cmds[0]["id"]))
         assert command.reply_route == "rest"
         device.close()
+
+
+def test_replies_refused_with_429_are_sent_again_after_retry_after():
+    from utwilio_sandbox.server import SandboxServer
+
+    with SandboxServer(step_seconds=3600, rate_limit=1) as limited:
+        with LiveAgent(live_config(limited)) as live:
+            device = DeviceClient(live.url, "greenhouse", live.add_device("greenhouse"))
+            for i in range(3):
+                assert post_sms(live.url, "job %d" % i).status_code == 200
+            cmds = device.serve(lambda cmd: "done " + cmd["args"], wait=5)
+            assert len(cmds) == 3
+            # One send a second gets through; the others come back 429 with Retry-After: 1
+            # and the outbox sends them again.
+            wait_until(lambda: len([m for m in sandbox_messages(limited, OWNER)
+                                    if m["body"].startswith("done")]) == 3,
+                       what="all three replies, rate limit and all")
+            overview = live.run(live.agent.overview())
+            replies = [m for m in overview["messages"] if m.kind == "reply"]
+            assert {m.state for m in replies} == {"sent"}
+            assert max(m.attempts for m in replies) >= 2  # at least one was refused first
+            device.close()
