@@ -1,83 +1,273 @@
-"""`make demo`: a device on the real MicroPython VM texts a person through the local
-Twilio sandbox over verified TLS, and the sandbox shows the message it stored.
+"""`make demo`: the whole story on this machine. A local Twilio sandbox (HTTPS, with a
+CA made for this run), the agent (`utwilio-agent serve`) and a virtual board (the
+MicroPython VM behind a serial pty) flashed by the deploy tool. The board texts a
+temperature alert; the phone texts "led on" and "status"; the board answers through
+the agent and the replies reach the phone.
 
-Everything runs on this machine: a CA made for this run signs the sandbox's
-certificate, and the device checks it with the CA in DER (ca.der), as on a board."""
+    .venv/bin/python tools/demo.py          # prints the transcript, stops everything
+    .venv/bin/python tools/demo.py --keep   # then keeps it all running (Ctrl-C ends)"""
 
+import argparse
 import json
 import os
+import secrets
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import trustme
-from utwilio_sandbox import settings
-from utwilio_sandbox.server import SandboxServer
-
 ROOT = Path(__file__).resolve().parents[1]
-MICROPYTHON = Path(sys.executable).parent / "micropython"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import trustme  # noqa: E402
+from utwilio_sandbox import settings  # noqa: E402
+from utwilio_sandbox.server import SandboxServer  # noqa: E402
+
+from tools.deploy import certs, deploy  # noqa: E402
+from tools.vboard import VirtualBoard  # noqa: E402
+
 PHONE = "+15551234567"
+NUMBER = settings.DEFAULT_NUMBERS[0]
+DEVICE = "greenhouse"
+EXAMPLES = ROOT / "device" / "examples"
+STUBS = ("network.py", "machine.py")  # the ESP32's modules that the unix VM lacks
+HOT = 13692  # what the RP2040's sensor (ADC 4) reads at 36.6 °C
 
 
-def say(step, text):
-    print("%s %s" % (step, text), flush=True)
+def say(text=""):
+    print(text, flush=True)
 
 
-def main():
-    board = Path(tempfile.mkdtemp(prefix="utwilio-board-"))
+class Demo:
+    def __init__(self, work):
+        self.work = work
+        self.ca = trustme.CA()
+        self.ca_pem = work / "ca.pem"
+        self.ca.cert_pem.write_to_path(str(self.ca_pem))
+        self.ca_der = work / "ca.der"
+        self.ca_der.write_bytes(ssl.PEM_cert_to_DER_cert(self.ca.cert_pem.bytes().decode()))
+        self.ctx = ssl.create_default_context(cafile=str(self.ca_pem))
+        self.agent = None
+        self.sandbox_url = self.agent_url = None
+
+    # -- the pieces ----------------------------------------------------------------
+
+    def start_sandbox(self):
+        pem = self.work / "sandbox.pem"
+        self.ca.issue_cert("localhost", "127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+            str(pem))
+        server = SandboxServer(tls_cert=str(pem), tls_key=str(pem), step_seconds=0.2)
+        server.start()
+        self.sandbox_url = server.url.replace("127.0.0.1", "localhost")
+        return server
+
+    def start_agent(self, dashboard_password):
+        port = _free_port()
+        self.agent_url = "http://127.0.0.1:%d" % port
+        config = self.work / "agent.toml"
+        config.write_text(
+            '[agent]\npublic_url = "%s"\nport = %d\ndatabase = "%s"\nreply_deadline = 10\n'
+            'acknowledgement = ""\n\n[twilio]\nnumber = "%s"\nbase_url = "%s"\n\n'
+            '[devices.%s]\nnumbers = ["%s"]\nallow = ["%s"]\ncontacts = ["%s"]\n'
+            % (self.agent_url, port, self.work / "agent.db", NUMBER, self.sandbox_url,
+               DEVICE, NUMBER, PHONE, PHONE), encoding="utf-8")
+        env = dict(os.environ, TWILIO_ACCOUNT_SID=settings.DEFAULT_ACCOUNT_SID,
+                   TWILIO_AUTH_TOKEN=settings.DEFAULT_AUTH_TOKEN,
+                   UTWILIO_DASHBOARD_PASSWORD=dashboard_password,
+                   SSL_CERT_FILE=str(self.ca_pem))  # the agent trusts the sandbox's CA
+        agent_cli = [sys.executable, "-m", "utwilio_agent", "--config", str(config)]
+        added = subprocess.run(agent_cli + ["device", "add", DEVICE], env=env,
+                               capture_output=True, text=True, timeout=60)
+        if added.returncode != 0:
+            raise SystemExit("utwilio-agent device add failed: %s" % added.stderr)
+        token = added.stdout.split()[0]
+        log = open(self.work / "agent.log", "wb")
+        self.agent = subprocess.Popen(agent_cli + ["serve"], env=env, stdout=log, stderr=log,
+                                      start_new_session=True)
+        log.close()
+        _wait_until(lambda: self._agent_up(), 20, "the agent to start (see %s)"
+                    % (self.work / "agent.log"))
+        self.post(self.sandbox_url + "/2010-04-01/Accounts/%s/IncomingPhoneNumbers/%s.json"
+                  % (settings.DEFAULT_ACCOUNT_SID, self._number_sid()),
+                  {"SmsUrl": self.agent_url + "/twilio/sms"}, auth=True)
+        return token
+
+    def stop_agent(self):
+        if self.agent is not None and self.agent.poll() is None:
+            os.kill(self.agent.pid, signal.SIGTERM)
+            try:
+                self.agent.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.agent.pid, signal.SIGKILL)
+                self.agent.wait(10)
+
+    def _agent_up(self):
+        if self.agent.poll() is not None:
+            raise SystemExit("the agent exited: %s"
+                             % (self.work / "agent.log").read_text()[-2000:])
+        try:
+            with urllib.request.urlopen(self.agent_url + "/healthz", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def _number_sid(self):
+        found = self.get(self.sandbox_url + "/2010-04-01/Accounts/%s/IncomingPhoneNumbers.json"
+                         "?PhoneNumber=%s" % (settings.DEFAULT_ACCOUNT_SID,
+                                              urllib.parse.quote(NUMBER)), auth=True)
+        return found["incoming_phone_numbers"][0]["sid"]
+
+    # -- HTTP to the sandbox -------------------------------------------------------
+
+    def _request(self, url, data=None, auth=False):
+        req = urllib.request.Request(url, data=data)
+        if auth:
+            import base64
+
+            pair = "%s:%s" % (settings.DEFAULT_ACCOUNT_SID, settings.DEFAULT_AUTH_TOKEN)
+            req.add_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
+        with urllib.request.urlopen(req, context=self.ctx, timeout=30) as r:
+            return json.load(r)
+
+    def get(self, url, auth=False):
+        return self._request(url, auth=auth)
+
+    def post(self, url, fields, auth=False):
+        return self._request(url, urllib.parse.urlencode(fields).encode(), auth)
+
+    def to_phone(self):
+        """The messages the phone has received, oldest first."""
+        return [m for m in self.get(self.sandbox_url + "/sandbox/messages")["messages"]
+                if m["to"] == PHONE]
+
+    def phone_texts(self, body):
+        """The phone texts the board's number; -> the first reply it then receives."""
+        before = {m["sid"] for m in self.to_phone()}
+        self.post(self.sandbox_url + "/sandbox/phone/messages",
+                  {"From": PHONE, "To": NUMBER, "Body": body})
+        say("   phone  > %s: %s" % (NUMBER, body))
+        reply = _wait_until(lambda: [m for m in self.to_phone() if m["sid"] not in before],
+                            30, "a reply to %r" % body)[0]
+        say("   phone  < %s: %s" % (reply["from"], reply["body"]))
+        return reply
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise SystemExit("gave up waiting for %s" % what)
+        time.sleep(0.05)
+
+
+def _device_lines(text):
+    for line in text.strip().splitlines():
+        say("   device| " + line)
+
+
+def story(demo, board, keep):
+    password = secrets.token_urlsafe(9)
+    sandbox = demo.start_sandbox()
     try:
-        run(board)
-    finally:
-        shutil.rmtree(board, ignore_errors=True)
-
-
-def run(board):
-    print("utwilio demo: a MicroPython device texts you through a local Twilio sandbox\n")
-    ca = trustme.CA()
-    ca.issue_cert("localhost", "127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
-        str(board / "server.pem"))
-    (board / "ca.der").write_bytes(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode()))
-    with SandboxServer(tls_cert=str(board / "server.pem"),
-                       tls_key=str(board / "server.pem")) as sandbox:
-        base_url = sandbox.url.replace("127.0.0.1", "localhost")
-        say("1.", "Twilio sandbox up at %s (HTTPS; certificate from a CA made for this run)"
-            % base_url)
-        (board / "config.json").write_text(json.dumps({
+        say("1. Twilio sandbox at %s (HTTPS, certificate from a CA made for this run)"
+            % demo.sandbox_url)
+        token = demo.start_agent(password)
+        say("2. agent at %s (utwilio-agent serve, pid %d); `utwilio-agent device add %s` "
+            "issued the board's token; %s's SMS webhook -> %s/twilio/sms"
+            % (demo.agent_url, demo.agent.pid, DEVICE, NUMBER, demo.agent_url))
+        board.start()
+        lines = []
+        version = deploy(board.port, {
             "account_sid": settings.DEFAULT_ACCOUNT_SID, "auth_token": settings.DEFAULT_AUTH_TOKEN,
-            "from": settings.DEFAULT_NUMBERS[0], "to": PHONE, "base_url": base_url,
-            "message": "Greenhouse hot: 36.2°C 🌡️ (threshold 35°C)"},
-            # Raw UTF-8: MicroPython's json does not join \\uXXXX surrogate pairs.
-            ensure_ascii=False), encoding="utf-8")
-        shutil.copy(ROOT / "device" / "examples" / "first_alert.py", board / "main.py")
-        version = subprocess.run([str(MICROPYTHON), "-c",
-                                  "import sys; print('%d.%d.%d' % sys.implementation.version[:3])"],
-                                 capture_output=True, text=True, check=True).stdout.strip()
-        say("2.", "device: MicroPython %s runs device/examples/first_alert.py" % version)
-        env = dict(os.environ, MICROPYPATH="%s:.frozen" % (ROOT / "device"))
-        proc = subprocess.run([str(MICROPYTHON), "main.py"], cwd=board, env=env,
-                              capture_output=True, text=True, timeout=60)
-        for line in (proc.stdout + proc.stderr).strip().splitlines():
-            print("   device> " + line)
-        if proc.returncode != 0 or "sent" not in proc.stdout:
-            raise SystemExit("the device did not send its alert")
-        with urllib.request.urlopen(base_url + "/sandbox/messages", context=_ctx(ca)) as r:
-            stored = json.load(r)
-        say("3.", "the sandbox stored this message for %s:" % PHONE)
-        for m in stored["messages"][-1:]:
-            for key in ("sid", "from", "to", "body", "status", "num_segments", "date_created"):
-                print("   %-13s %s" % (key, m.get(key)))
-    print("\ndone: the alert went from the device to the sandbox over verified TLS.")
+            "from": NUMBER, "to": PHONE, "base_url": demo.sandbox_url,
+            "wifi": {"ssid": "utwilio-host", "password": "demo-wifi-password"},
+            "agent": {"url": demo.agent_url, "device_id": DEVICE, "token": token},
+            "alert": {"threshold": 35, "hysteresis": 2, "cooldown": 600, "every": 0},
+        }, certs.from_file(str(demo.ca_der)), say=lines.append)
+        files = [str(p) for p in sorted(EXAMPLES.glob("*.py")) if p.name not in ("boot.py",
+                                                                                 "main.py")]
+        board.mpremote("fs", "cp", *files, ":.", "+", "fs", "cp",
+                       *[str(ROOT / "stubs" / s) for s in STUBS], ":lib/")
+        say("3. virtual board on %s (socat and VM pids %s): the deploy tool (tools.deploy) "
+            "installed utwilio %s, config.json and ca.der; the examples copied beside them"
+            % (board.port, " ".join(map(str, board.pids())), version))
+        for line in lines:
+            if line.startswith(("board:", "utwilio")):
+                say("   deploy| " + line)
+
+        say("\n4. the board reads its temperature sensor and texts an alert (temperature_alert.py)")
+        before = {m["sid"] for m in demo.to_phone()}
+        _device_lines(board.exec(
+            "import machine, temperature_alert\nmachine.host_set_adc(4, %d)\n"
+            "temperature_alert.main(cycles=1)" % HOT, timeout=60))
+        alert = _wait_until(lambda: [m for m in demo.to_phone() if m["sid"] not in before],
+                            30, "the alert")[0]
+        say("   phone  < %s: %s" % (alert["from"], alert["body"]))
+
+        say("\n5. the board listens for texts through the agent (sms_commands.py)")
+        out = {}
+        listening = threading.Thread(target=lambda: out.update(text=board.exec(
+            "import machine, sms_commands\nsms_commands.main(handled=2, wait=10)\n"
+            "print('LED pin 2 is', machine.Pin(2).value())", timeout=90)), daemon=True)
+        listening.start()
+        on = demo.phone_texts("led on")
+        status = demo.phone_texts("status")
+        listening.join(90)
+        _device_lines(out.get("text", "(the board did not finish)"))
+        if on["body"] != "LED is on" or not status["body"].startswith("LED on,") or \
+                "LED pin 2 is 1" not in out.get("text", ""):
+            raise SystemExit("the board's replies were not the expected ones")
+        say("\ndone: alert sent, commands answered, replies delivered.")
+        if keep:
+            say("\nkept running (Ctrl-C stops everything):")
+            say("   sandbox phone:   %s/sandbox/phone   (trust %s, or accept the warning)"
+                % (demo.sandbox_url, demo.ca_pem))
+            say("   agent dashboard: %s/dashboard   (any user, password %s)"
+                % (demo.agent_url, password))
+            say("   the board answers texts: led on, led off, status")
+            try:
+                board.exec("import sms_commands\nsms_commands.main()", timeout=10 ** 7)
+            except KeyboardInterrupt:
+                pass
+    finally:
+        demo.stop_agent()
+        sandbox.stop()
 
 
-def _ctx(ca):
-    ctx = ssl.create_default_context()
-    ca.configure_trust(ctx)
-    return ctx
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--keep", action="store_true",
+                   help="keep the sandbox, the agent and the board running; print their URLs")
+    args = p.parse_args(argv)
+    say("utwilio demo: a board texts you, and you text it back\n")
+    work = Path(tempfile.mkdtemp(prefix="utwilio-demo-"))
+    board = VirtualBoard()
+    try:
+        story(Demo(work), board, args.keep)
+    finally:
+        board.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
