@@ -233,6 +233,7 @@ def test_incoming_numbers_list_get_buy_update_release(runtime, sandbox):
         "c.incoming_phone_numbers.update(bought['sid'], friendly_name='greenhouse')['data']",
         "c.incoming_phone_numbers.delete(bought['sid'])['statuscode']",
         "c.incoming_phone_numbers.fetch(bought['sid'])['code']",
+        "c.available_phone_numbers('US/../..', 'Local')",
     ])
     assert sorted(n["phone_number"] for n in out[0]) == sorted([OURS, OTHER])
     assert len(out[1]) == 1
@@ -244,7 +245,8 @@ def test_incoming_numbers_list_get_buy_update_release(runtime, sandbox):
     assert bought["statuscode"] == 201 and bought["data"]["phone_number"] == out[3][0][
         "phone_number"] and bought["data"]["sms_url"] == "https://app.test/sms"
     assert out[7]["friendly_name"] == "greenhouse"
-    assert out[8:] == [204, 20404]
+    assert out[8:10] == [204, 20404]
+    assert out[10]["raised"] == "ValueError" and "ISO code" in out[10]["message"]
 
 
 # --- lookup ------------------------------------------------------------------------

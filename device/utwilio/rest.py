@@ -296,7 +296,11 @@ class Account:
         return self.resource("IncomingPhoneNumbers", "incoming_phone_numbers", ("PN",))
 
     def available_phone_numbers(self, country="US", kind="Local"):
-        """Numbers to buy (list); buy one with incoming_phone_numbers.create(phone_number=)."""
+        """Numbers to buy (list); buy one with incoming_phone_numbers.create(phone_number=).
+        `kind`: Local, TollFree or Mobile."""
+        if not (len(country) == 2 and country.isalpha() and kind.isalpha()):
+            raise ValueError("country must be an ISO code like 'US' and kind Local, TollFree "
+                             "or Mobile, got %r, %r" % (country, kind))
         return self.resource("AvailablePhoneNumbers/%s/%s" % (country, kind),
                              "available_phone_numbers")
 
@@ -348,7 +352,8 @@ class Client(Account):
         self.account_sid = account_sid
         self.base_url = base_url
         self.hosts = {}
-        for host in hosts or {}:
+        hosts = hosts or {}
+        for host in hosts:
             self.hosts[host] = validate.base_url(hosts[host])
         self.transport = transport
         self.raise_errors = raise_errors
