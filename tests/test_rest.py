@@ -36,12 +36,13 @@ def sandbox(sandbox_server):
     return sandbox_server
 
 
-def run(runtime, url, ops, **client):
+def run(runtime, url, ops, imports=(), **client):
     """Runs the ops (expressions, or (name, expression) to keep the value) on the device."""
     options = {"account_sid": SID, "auth_token": TOKEN, "base_url": url}
     options.update(client)
     ops = [{"as": op[0], "do": op[1]} if isinstance(op, tuple) else {"do": op} for op in ops]
-    return result(runtime, "rest_ops.py", {"client": options, "ops": ops})
+    return result(runtime, "rest_ops.py", {"client": options, "ops": ops,
+                                           "imports": list(imports)})
 
 
 def settle(server, kind, sid, done):
@@ -561,8 +562,11 @@ def test_every_message_and_call_parameter_reaches_the_wire(runtime, server):
         "[x for x in c.calls.list(from_=%r, to=%r, status='busy', start_time='2026-11-23', "
         "parent_call_sid='CA' + '4' * 32, page_size=50)]" % (OURS, TO),
         "[x for x in c.messages.media('SM' + 'a' * 32).list(date_created='2026-11-23')]",
-    ])
-    msg, call, app, calls, media = server.requests
+        ("r", "twiml.Response()"),
+        "r.say('Greenhouse hot') and None",
+        "c.calls.create(%r, %r, twiml=r)" % (TO, OURS),
+    ], imports=["twiml"])
+    msg, call, app, calls, media, built = server.requests
     assert dict(msg["form"]) == {
         "To": TO, "Body": "b", "From": OURS, "MaxPrice": "0.05", "MediaUrl": "https://x.test/a.jpg",
         "SmartEncoded": "false", "ApplicationSid": "AP" + "2" * 32,
@@ -584,3 +588,5 @@ def test_every_message_and_call_parameter_reaches_the_wire(runtime, server):
                      ("StartTime", "2026-11-23"), ("Status", "busy"), ("To", TO)]
     assert media["path"] == ("/2010-04-01/Accounts/%s/Messages/SM%s/Media.json"
                              "?DateCreated=2026-11-23&PageSize=10" % (SID, "a" * 32))
+    assert dict(built["form"])["Twiml"] == (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Greenhouse hot</Say></Response>')

@@ -1,6 +1,7 @@
 """Runs REST calls written as Python expressions and reports what each gave back.
 
 args: client (keyword arguments of rest.Client; "ca" is the path of a DER file),
+imports (names of more utwilio modules to have at hand),
 ops: [{"do": "c.messages.fetch(m['sid'])", "as": "m"}…] evaluated in order with `c`
 the client, `rest` and `creds` the modules, and each "as" name bound to its value.
 A TwilioError or any other exception is reported, not raised."""
@@ -15,6 +16,8 @@ if options.get("ca"):
     with open(options.pop("ca"), "rb") as f:
         options["cadata"] = f.read()
 ns = {"rest": rest, "creds": creds, "TwilioError": TwilioError}
+for name in a.get("imports", ()):  # more utwilio modules, e.g. "twiml"
+    exec("from utwilio import " + name, ns)
 if "client" in a:
     ns["c"] = rest.Client(**options)
 
