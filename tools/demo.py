@@ -244,16 +244,21 @@ def story(demo, board, keep):
             say("   agent dashboard: %s/dashboard   (any user, password %s)"
                 % (demo.agent_url, password))
             say("   the board answers texts: led on, led off, status")
-            try:
-                board.exec("import sms_commands\nsms_commands.main()", timeout=10 ** 7)
-            except KeyboardInterrupt:
-                pass
+            board.exec("import sms_commands\nsms_commands.main()", timeout=None)
     finally:
         demo.stop_agent()
         sandbox.stop()
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
+    # Ctrl-C, or `kill PID`, stops everything (even when started in the background,
+    # where the shell makes SIGINT ignored).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--keep", action="store_true",
                    help="keep the sandbox, the agent and the board running; print their URLs")
@@ -263,6 +268,8 @@ def main(argv=None):
     board = VirtualBoard()
     try:
         story(Demo(work), board, args.keep)
+    except KeyboardInterrupt:
+        say("\nstopped: the board, the agent and the sandbox are down.")
     finally:
         board.stop()
         shutil.rmtree(work, ignore_errors=True)
