@@ -9,7 +9,7 @@ operation of Twilio's API we cover to the call that does it."""
 import json
 import time
 
-from utwilio import API, _basic, _load_ca, form, validate
+from utwilio import API, CA_FILE, _basic, _load_ca, form, validate
 from utwilio.errors import TransportError, TwilioError
 
 V = "/2010-04-01"
@@ -346,7 +346,7 @@ class Client(Account):
             from utwilio.http import Transport
 
             if verify and cadata is None and base_url.startswith("https:"):
-                cadata = _load_ca("ca.der")
+                cadata = _load_ca(CA_FILE)
             transport = Transport(cadata=cadata, verify=verify, timeout=timeout)
         Account.__init__(self, self, account_sid)
         self.account_sid = account_sid
