@@ -67,11 +67,14 @@ def led():
 
 
 def temperature():
-    """The chip's temperature in °C: esp32.mcu_temperature(), else the RP2040's
-    sensor on ADC 4 (the unix VM reads the ADC that machine.host_set_adc() set)."""
+    """The chip's temperature in °C (a rough room reading: the die runs warmer). ESP32:
+    esp32.mcu_temperature() (S2/S3/C3/C6), raw_temperature() in °F on the first ESP32;
+    else the RP2040's sensor on ADC 4 (on the unix VM: what machine.host_set_adc() set)."""
     try:
-        from esp32 import mcu_temperature
+        import esp32
     except ImportError:  # a Pico W, or the unix VM
         volts = machine.ADC(4).read_u16() * 3.3 / 65535
         return 27 - (volts - 0.706) / 0.001721
-    return mcu_temperature()
+    if hasattr(esp32, "mcu_temperature"):
+        return esp32.mcu_temperature()
+    return (esp32.raw_temperature() - 32) / 1.8
