@@ -590,3 +590,28 @@ def test_every_message_and_call_parameter_reaches_the_wire(runtime, server):
                              "?DateCreated=2026-11-23&PageSize=10" % (SID, "a" * 32))
     assert dict(built["form"])["Twiml"] == (
         '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Greenhouse hot</Say></Response>')
+
+
+def test_over_verified_tls(runtime, ca, tmp_path):
+    import ssl
+
+    import trustme
+
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    der = tmp_path / "ca.der"
+    der.write_bytes(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode()))
+    with SandboxServer(tls_cert=str(tmp_path / "cert.pem"), tls_key=str(tmp_path / "key.pem"),
+                       step_seconds=3600) as tls:
+        assert tls.url.startswith("https://")
+        out = run(runtime, tls.url, [
+            "c.messages.create(to=%r, from_=%r, body='over TLS')['statuscode']" % (TO, OURS),
+            "[m['body'] for m in c.messages.list()]",
+            "c.lookup(%r)['data']['valid']" % TO,
+        ], ca=str(der))
+        assert out == [201, ["over TLS"], True]
+        other = tmp_path / "other.der"
+        other.write_bytes(ssl.PEM_cert_to_DER_cert(trustme.CA().cert_pem.bytes().decode()))
+        [refused] = run(runtime, tls.url, ["c.accounts.fetch()"], ca=str(other))
+        assert refused["statuscode"] == 60 and "not trusted" in refused["message"]

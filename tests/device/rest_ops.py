@@ -12,8 +12,9 @@ from utwilio.errors import TwilioError
 
 a = devicetest.args()
 options = dict(a.get("client") or {})
-if options.get("ca"):
-    with open(options.pop("ca"), "rb") as f:
+ca = options.pop("ca", None)
+if ca:
+    with open(ca, "rb") as f:
         options["cadata"] = f.read()
 ns = {"rest": rest, "creds": creds, "TwilioError": TwilioError}
 for name in a.get("imports", ()):  # more utwilio modules, e.g. "twiml"
