@@ -199,6 +199,8 @@ class Agent:
         return twiml(None)
 
     async def _reply_for(self, command_id, waiter):
+        if self._closing:
+            return NO_REPLY
         try:
             async with asyncio.timeout(self.config.reply_deadline):
                 return await asyncio.shield(waiter.future)
@@ -246,8 +248,8 @@ class Agent:
                         break
                 finally:
                     waiting.discard(future)
-                    if not waiting:
-                        self._polls.pop(device_id, None)
+                    if not waiting and self._polls.get(device_id) is waiting:
+                        del self._polls[device_id]
         finally:
             self.presence.leave(device_id, self.clock())
         if commands:

@@ -12,7 +12,9 @@ class Presence:
         self._changed = {}
 
     def load(self, device_id, when):
-        self.last_seen[device_id] = when
+        """A last-seen time from the store; a later one known here wins."""
+        if when > self.last_seen.get(device_id, 0):
+            self.last_seen[device_id] = when
 
     def touch(self, device_id, now):
         self.last_seen[device_id] = now
