@@ -72,18 +72,26 @@ def configure(board, **settings):
     (board.dir / "outbox.jsonl").unlink(missing_ok=True)
 
 
-def run_alert(board, readings, times):
-    """Runs temperature_alert.main() for one cycle per reading, at the given times."""
+def run_alert(board, readings, times, wifi_down=()):
+    """Runs temperature_alert.main() for one cycle per reading, at the given times;
+    the Wi-Fi access point is gone during the cycles numbered in `wifi_down`."""
     code = """
-import machine, hardware, temperature_alert
+import machine, network, hardware, temperature_alert
 readings = iter(%r)
 times = iter(%r)
+down = %r
+cycle = [0]
 def read():
+    cycle[0] += 1
+    if cycle[0] in down:
+        network.host_lose_link()
+    else:
+        network.host_restore_link()
     machine.host_set_adc(4, next(readings))
     return hardware.temperature()
 box = temperature_alert.main(cycles=%d, read=read, clock=lambda: next(times))
 print("LEFT", len(box))
-""" % ([adc_for(c) for c in readings], list(times), len(readings))
+""" % ([adc_for(c) for c in readings], list(times), list(wifi_down), len(readings))
     return board.exec(code, timeout=60)
 
 
@@ -120,8 +128,9 @@ def test_alert_survives_a_network_cut_and_arrives_once(board, sandbox, cut, thre
         before = seen(sandbox)
         # The first exchange meets the cut; the next cycle (still hot, no new alert)
         # finds the network back and flushes the outbox.
-        out = run_alert(board, [36, 36, 36], [0, 10, 20])
+        out = run_alert(board, [36, 36, 36], [0, 10, 20], wifi_down=[1])
         assert "-> kept for later" in out and "outbox: 0 alert(s) left" in out, out
+        assert "wifi: 'utwilio-host' not joined (status 201), try 1 of 1" in out, out
         assert "LEFT 0" in out, out
     assert new_messages(sandbox, before) == ["Hot: 36.0 C (threshold %d C)" % threshold], out
     assert proxy.actions[0] == cut

@@ -35,7 +35,8 @@ def connect(wifi, tries=5, wait_ms=10000):
         status = wlan.status()
         print("wifi: %r not joined (status %s), try %d of %d"
               % (wifi["ssid"], status, attempt + 1, tries))
-        time.sleep_ms(1000 * (attempt + 1))
+        if attempt + 1 < tries:
+            time.sleep_ms(1000 * (attempt + 1))
     raise OSError("Wi-Fi %r not joined after %d tries (status %s)" % (wifi["ssid"], tries, status))
 
 

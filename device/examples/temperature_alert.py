@@ -43,8 +43,8 @@ def main(cycles=None, read=hardware.temperature, clock=time.time, config="config
         conf = json.load(f)
     settings = conf.get("alert", {})
     every_ms = int(settings.get("every", 30) * 1000)
-    if "wifi" in conf:
-        hardware.connect(conf["wifi"])
+    wifi = conf.get("wifi")
+    wlan = hardware.connect(wifi) if wifi else None
     twilio = Twilio(conf["account_sid"], conf["auth_token"], conf["from"],
                     base_url=conf.get("base_url", "https://api.twilio.com"), timeout=10)
     outbox = Outbox(twilio)
@@ -55,6 +55,11 @@ def main(cycles=None, read=hardware.temperature, clock=time.time, config="config
     while cycles is None or n < cycles:
         n += 1
         dog.feed()
+        if wlan is not None and not wlan.isconnected():
+            try:  # one quick try: the alert waits in the outbox meanwhile
+                hardware.connect(wifi, tries=1, wait_ms=5000)
+            except OSError as e:
+                print(e)
         celsius = read()
         message = alarm.check(celsius, clock())
         if message:
