@@ -208,3 +208,23 @@ def test_replies_refused_with_429_are_sent_again_after_retry_after():
             assert {m.state for m in replies} == {"sent"}
             assert max(m.attempts for m in replies) >= 2  # at least one was refused first
             device.close()
+
+
+def test_the_device_library_link_talks_to_the_agent(sandbox, device_thread):
+    """utwilio.link.Link (the device package, here on CPython) against the real agent:
+    the contract of PROTOCOL.md from both ends."""
+    from utwilio.link import Link
+
+    with LiveAgent(live_config(sandbox, reply_deadline=10.0)) as live:
+        point_number(sandbox, NUMBER, live.url + "/twilio/sms")
+        link = Link(live.url, "greenhouse", live.add_device("greenhouse"), wait=10)
+        link.on("fan", lambda args: "fan is " + args)
+        done = []
+        device_thread(lambda: done.append(link.poll(10)))
+        wait_until(lambda: "greenhouse" in live.agent._polls, what="the link's long-poll")
+        phone_texts(sandbox, OWNER, NUMBER, "Fan on")
+        wait_until(lambda: replies_to_owner(sandbox, "fan is on"), what="the reply SMS")
+        assert wait_until(lambda: done) == [1] and link.error is None
+        assert link.send("boot", {"fw": "1.0"}).startswith("EV")
+        assert link.alert("Greenhouse hot") and link.alert("Greenhouse hot") is None
+        assert "cooling down" in link.error
