@@ -49,6 +49,17 @@ def test_cut_after_twilio_accepted_is_not_sent_twice(runtime, sandbox, proxy, tm
     assert proxy.actions == ["cut", "pass"]  # the flush only asked; it did not resend
 
 
+def test_same_text_again_is_not_mistaken_for_the_lost_attempt(runtime, sandbox, proxy,
+                                                              tmp_path):
+    """A repeated alert whose send may have gone out must not be matched to the earlier,
+    identical alert this outbox sent itself: that would drop the new one."""
+    proxy.script = ["pass", "down"]
+    out = run(runtime, proxy, tmp_path, ["send:Greenhouse hot", "send:Greenhouse hot", "flush"])
+    assert out["steps"][0][1:3] == [201, False]
+    assert out["steps"][1][2] is True and out["steps"][2] == ["flush", 0]
+    assert bodies(sandbox) == ["Greenhouse hot", "Greenhouse hot"]
+
+
 def test_network_down_keeps_order_and_loses_nothing(runtime, sandbox, proxy, tmp_path):
     proxy.script = ["down", "down"]
     out = run(runtime, proxy, tmp_path, ["send:first", "send:second", "flush", "send:third"])

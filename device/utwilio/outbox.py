@@ -6,8 +6,8 @@ flush(). Bounded: past `limit` alerts the oldest is dropped (counted in `dropped
 A send that may have reached Twilio (`maybe_sent`: the request went out whole, no
 answer came) is never repeated blindly, since a duplicate SMS costs money: before
 resending, the outbox asks Twilio for the newest messages to that number and skips the
-alert if one with the same body was created since the attempt. The device clock must be
-set (NTP), as it must be for TLS anyway."""
+alert if one with the same body was created since the attempt and is not one this
+outbox sent itself. The device clock must be set (NTP), as it must be for TLS anyway."""
 
 import json
 import os
@@ -16,7 +16,8 @@ import time
 from utwilio import form, result
 
 _MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec"
-_SLACK = 120  # seconds of clock difference tolerated between the device and Twilio
+_SLACK = 30  # seconds of clock difference tolerated between the device and Twilio
+_KNOWN = 10  # sids of our own recent sends, never mistaken for a lost attempt
 
 
 def _transient(r):
@@ -54,6 +55,7 @@ class Outbox:
         self.dropped = 0  # oldest alerts dropped because the outbox was full
         self.refused = 0  # kept alerts Twilio later refused for good (e.g. 21610)
         self.writes = 0  # flash writes, for the curious and the tests
+        self._sent = []
 
     def send(self, to, message):
         """Twilio.send(), but an alert that fails for a reason that passes (no network,
@@ -63,7 +65,7 @@ class Outbox:
         new = {"to": to, "body": message, "at": _now(), "check": False}
         pending = self._load()
         if not pending:
-            r = self.twilio.send(to, message)
+            r = self._send(to, message)
             r["queued"] = _transient(r)
             if r["queued"]:
                 new["check"] = r["maybe_sent"]
@@ -100,7 +102,7 @@ class Outbox:
                 if seen:
                     done += 1
                     continue
-            last, tried = self.twilio.send(rec["to"], rec["body"]), rec
+            last, tried = self._send(rec["to"], rec["body"]), rec
             if _transient(last):
                 if last["maybe_sent"] and not rec["check"]:
                     rec["check"] = changed = True
@@ -113,6 +115,14 @@ class Outbox:
             self._rewrite(left)
         return left, last, tried
 
+    def _send(self, to, message):
+        r = self.twilio.send(to, message)
+        if r["sid"]:
+            self._sent.append(r["sid"])
+            if len(self._sent) > _KNOWN:
+                self._sent.pop(0)
+        return r
+
     def _seen(self, rec):
         """Did Twilio create this message since the attempt? None when it cannot tell."""
         t = self.twilio
@@ -121,7 +131,8 @@ class Outbox:
         if r["statuscode"] != 200:
             return None
         for m in json.loads(r["body"]).get("messages", ()):
-            if m.get("body") == rec["body"] and _rfc2822(m["date_created"]) >= rec["at"] - _SLACK:
+            if (m.get("body") == rec["body"] and m.get("sid") not in self._sent
+                    and _rfc2822(m["date_created"]) >= rec["at"] - _SLACK):
                 return True
         return False
 
