@@ -1,5 +1,5 @@
 """What the examples need from the board, on ESP32, Pico W and the unix VM (with the
-host stubs of `network` and `machine`): Wi-Fi with retries, the clock from NTP (TLS
+host shims of `network` and `machine`): Wi-Fi with retries, the clock from NTP (TLS
 checks certificate dates), a watchdog, the LED and the chip's temperature."""
 
 import sys
