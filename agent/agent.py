@@ -23,6 +23,7 @@ POLL_LIMIT = 10  # commands per poll answer (PROTOCOL.md)
 CLAIM_GRACE = 3.0  # s a claimed webhook waits past its deadline for the ack's commit
 TICK = 1.0  # s between housekeeping rounds (expiry, other processes' commands)
 SEEN_FLUSH = 10  # ticks between writes of last-seen times
+PRUNE_EVERY = 3600  # ticks between deletions of history older than retention_days
 OUTBOX_BATCH = 32
 MAX_ATTEMPTS = 8
 NO_REPLY = object()
@@ -183,6 +184,8 @@ class Agent:
                 names = sorted(d.id for d in self.config.devices.values() if sender in d.allow)
                 return twiml("Start with a device name, like '%s: status'. Yours: %s."
                              % (names[0], ", ".join(names)))
+            if device is None:
+                return twiml("No device answers at %s." % asked)
             return twiml("You may not command %s." % asked)
         logs.event("command.refused.sender", sender_known=False)
         return twiml(self.config.unknown_sender_reply or None)
@@ -404,6 +407,8 @@ class Agent:
                 await self.tick()
                 if ticks % SEEN_FLUSH == 0:
                     await self._flush_seen()
+                if ticks % PRUNE_EVERY == 1:
+                    await self.prune()
             except Exception:
                 logs.LOGGER.exception("housekeeping.failed")
 
@@ -422,6 +427,13 @@ class Agent:
                 await self.load_devices()
             for device in devices:
                 self._wake(device)
+
+    async def prune(self):
+        """Deletes history older than retention_days; Twilio's retries come within
+        minutes, so old commands are no longer needed to recognise them."""
+        deleted = await self.store.prune(self.clock() - self.config.retention_days * 86400)
+        if deleted:
+            logs.event("store.pruned", rows=deleted)
 
     def _expiry_notice(self, command):
         if command.state != EXPIRED:

@@ -63,6 +63,7 @@ class Config:
     max_body: int = 65536
     max_wait: int = 60
     offline_after: float = 90.0
+    retention_days: float = 30.0
     log_level: str = "info"
     tls_cert: str = ""  # PEM certificate chain and key: the agent serves HTTPS itself
     tls_key: str = ""
@@ -87,7 +88,8 @@ _AGENT_KEYS = {
     "public_url": str, "host": str, "port": int, "database": str, "synchronous": str,
     "routing": str, "reply_deadline": float, "acknowledgement": str,
     "unknown_sender_reply": str, "max_body": int, "max_wait": int,
-    "offline_after": float, "log_level": str, "tls_cert": str, "tls_key": str,
+    "offline_after": float, "retention_days": float, "log_level": str, "tls_cert": str,
+    "tls_key": str,
 }
 _TWILIO_KEYS = {"base_url": str, "number": str}
 _DEVICE_KEYS = {
@@ -158,6 +160,8 @@ def _check(config):
         )
     if config.synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ConfigError('agent.synchronous must be "FULL", "EXTRA" or "NORMAL"')
+    if config.retention_days <= 0:
+        raise ConfigError("agent.retention_days must be more than 0 (days of history kept)")
     if bool(config.tls_cert) != bool(config.tls_key):
         raise ConfigError("agent.tls_cert and agent.tls_key go together: give both (PEM files) "
                           "to serve HTTPS, or neither")

@@ -275,6 +275,9 @@ class SQLiteStore(Store):
     async def overview(self, now, limit):
         return await self._call(_overview, now, limit)
 
+    async def prune(self, before):
+        return await self._call(_prune, before)
+
     async def changes(self, after_seq):
         return await self._call(self._changes, after_seq)
 
@@ -538,6 +541,19 @@ def _claim_alert(conn, device_id, key, now, per_hour, cooldown):
 
 def _release_alert(conn, alert_id):
     conn.execute("DELETE FROM alerts WHERE id = ?", (alert_id,))
+
+
+def _prune(conn, before):
+    deleted = 0
+    for sql in (
+        "DELETE FROM commands WHERE state != 'pending' AND created < ?",
+        "DELETE FROM messages WHERE state != 'pending' AND created < ?",
+        "DELETE FROM statuses WHERE forwarded = 1 AND at < ?",
+        "DELETE FROM events WHERE created < ?",
+        "DELETE FROM alerts WHERE at < ?",
+    ):
+        deleted += conn.execute(sql, (before,)).rowcount
+    return deleted
 
 
 def _overview(conn, now, limit):

@@ -189,6 +189,11 @@ class Store(abc.ABC):
         "messages": [...], "events": [...]}, newest first."""
 
     @abc.abstractmethod
+    async def prune(self, before):
+        """Forgets finished commands, sent messages, forwarded statuses, events and
+        alerts from before `before` (unix s). -> rows deleted"""
+
+    @abc.abstractmethod
     async def changes(self, after_seq):
         """Commands stored by another process (the CLI): -> (last_seq, {device ids},
         devices_changed) or None when nothing changed since the last call."""

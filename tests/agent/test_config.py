@@ -83,3 +83,8 @@ def test_several_devices_may_share_a_number_with_prefix_routing():
     config = parse('[agent]\nrouting = "prefix"\n[devices.a]\nnumbers = ["+15005550006"]\n'
                    '[devices.b]\nnumbers = ["+15005550006"]', {})
     assert sorted(config.devices) == ["a", "b"]
+
+
+def test_retention_must_be_positive():
+    with pytest.raises(ConfigError, match="retention_days must be more than 0"):
+        parse("[agent]\nretention_days = 0", {})

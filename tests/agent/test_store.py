@@ -48,3 +48,29 @@ def test_the_queue_cap_counts_live_commands_only(tmp_path):
     assert outcomes == ["new", "new", "new", "full"]
     assert expired == ["CM%032d" % i for i in range(3)]
     assert later == "new"
+
+
+def test_prune_forgets_finished_history_and_keeps_waiting_commands(tmp_path):
+    from utwilio_agent.store import Message
+
+    async def run():
+        store = SQLiteStore(str(tmp_path / "a.db"))
+        await store.open()
+        for i in range(3):
+            await store.accept(command(i), None, 100, 2.0)
+        await store.pending("greenhouse", 2.0, 10)
+        await store.ack("greenhouse", "CM%032d" % 0, "ok", "rest", 3.0)
+        await store.add_message(Message(None, "greenhouse", "alert", "+1", "+2", "x", "sent", 1.0))
+        await store.add_event("EV1", "greenhouse", "boot", None, 1.0)
+        await store.claim_alert("greenhouse", "k", 1.0, 10, 0)
+        deleted = await store.prune(100.0)
+        left = await store.overview(5.0, 10)
+        await store.close()
+        return deleted, left
+
+    deleted, left = asyncio.run(run())
+    # The reply queued by the ack is not sent yet: it stays, as do waiting commands.
+    assert sorted(c.id for c in left["commands"]) == ["CM%032d" % i for i in (1, 2)]
+    assert [m.kind for m in left["messages"]] == ["reply"]
+    assert left["events"] == []
+    assert deleted == 4  # a command, an alert message, an event, an alert

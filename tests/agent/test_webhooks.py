@@ -123,6 +123,12 @@ def test_an_unknown_sender_gets_silence_by_default_and_nothing_is_stored(app_cli
     assert stored(app_client) == []
 
 
+def test_a_number_no_device_answers_at_is_named_and_nothing_is_stored(app_client):
+    r = app_client.sms("fan on", to="+15005550099")
+    assert r.text == twiml("No device answers at +15005550099.")
+    assert stored(app_client) == []
+
+
 def test_the_reply_to_unknown_senders_is_configurable(clock):
     config = make_config(unknown_sender_reply="This number is private.")
     with AppClient(create_app(config, clock=clock)) as client:
