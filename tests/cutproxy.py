@@ -6,8 +6,9 @@ network: each connection takes the next action from `script` (then "pass"):
 - "down": reset the connection before reading anything (no network)."""
 
 import socket
-import struct
 import threading
+
+from rawhttp import read_message, reset
 
 
 class CutProxy:
@@ -44,46 +45,21 @@ class CutProxy:
             self.actions.append(action)
             threading.Thread(target=self._handle, args=(conn, action), daemon=True).start()
 
-    @staticmethod
-    def _reset(conn):
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        conn.close()
-
     def _handle(self, conn, action):
         if action == "down":
-            return self._reset(conn)
+            return reset(conn)
         up = socket.create_connection(("127.0.0.1", self.upstream_port))
         try:
             conn.settimeout(10)
             up.settimeout(10)
-            request = self._read_message(conn)
+            request = read_message(conn)
+            if request is None:
+                return conn.close()
             up.sendall(request)
-            answer = self._read_message(up)
-            if action == "cut":
-                return self._reset(conn)
+            answer = read_message(up)
+            if action == "cut" or answer is None:
+                return reset(conn)
             conn.sendall(answer)
             conn.close()
         finally:
             up.close()
-
-    @staticmethod
-    def _read_message(s):
-        """One HTTP message with a Content-Length body (what our client and uvicorn send)."""
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = s.recv(65536)
-            if not chunk:
-                return data
-            data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        while len(body) < length:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-        return head + b"\r\n\r\n" + body

@@ -4,9 +4,11 @@ request and answers each with the next behaviour in its script (then `default`).
 import json
 import socket
 import ssl
-import struct
 import threading
 import time
+from urllib.parse import parse_qsl
+
+from rawhttp import read_message, reset
 
 MESSAGE = {
     "sid": "SM" + "a" * 32, "status": "queued", "body": "", "to": "", "from": "",
@@ -102,8 +104,7 @@ class ScriptedServer:
                 self.requests.append(req)
             behaviour = self._next()
             if behaviour == "reset":
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                return
+                return reset(conn)
             if behaviour == "hang":
                 time.sleep(3)
                 return
@@ -115,12 +116,9 @@ class ScriptedServer:
 
     @staticmethod
     def _read_request(conn):
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(4096)
-            if not chunk:
-                return None
-            data += chunk
+        data = read_message(conn)
+        if data is None:
+            return None
         head, _, body = data.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         method, path, _ = lines[0].split(" ", 2)
@@ -128,14 +126,6 @@ class ScriptedServer:
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0"))
-        while len(body) < length:
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-        from urllib.parse import parse_qsl
-
         form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         return {"method": method, "path": path, "headers": headers, "body": body,
                 "form": form, "form_body": dict(form).get("Body", "")}

@@ -13,6 +13,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from rawhttp import read_message
+
 PREFIX = "/link/v1/devices/"
 MAX_BATCH = 10
 SENDER = "+15551234567"
@@ -314,7 +316,7 @@ class LossyProxy:
     def _relay(self, conn):
         with conn:
             conn.settimeout(90)
-            request = self._read_request(conn)
+            request = read_message(conn)
             if request is None:
                 return
             line = request.split(b"\r\n", 1)[0]
@@ -329,23 +331,3 @@ class LossyProxy:
                     if not data:
                         return
                     conn.sendall(data)
-
-    @staticmethod
-    def _read_request(conn):
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return None
-            data += chunk
-        head = data.split(b"\r\n\r\n", 1)[0].lower()
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line.startswith(b"content-length:"):
-                length = int(line[15:])
-        while len(data) - len(head) - 4 < length:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return None
-            data += chunk
-        return data
