@@ -12,19 +12,6 @@ __version__ = "0.1.0"
 __all__ = ["Twilio", "TwilioError"]
 
 API = "https://api.twilio.com"
-CA_FILE = "ca.der"
-
-
-def _load_ca(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        raise ValueError(
-            "no CA certificate to verify TLS: pass cadata=<DER bytes of the CA that signs "
-            "the server> or put it in %r (tools/deploy does this); verify=False turns "
-            "certificate checks off (insecure)" % path
-        )
 
 
 def _basic(user, password):
@@ -84,11 +71,9 @@ class Twilio:
         if api_key is not None:
             validate.sid("api_key", api_key, "SK")
         if transport is None:
-            from utwilio.http import Transport
+            from utwilio.http import for_url
 
-            if verify and cadata is None and base_url.startswith("https:"):
-                cadata = _load_ca(CA_FILE)
-            transport = Transport(cadata=cadata, verify=verify, timeout=timeout)
+            transport = for_url(base_url, cadata, verify, timeout)
         self.account_sid = account_sid
         self.number = number
         self.base_url = base_url

@@ -8,6 +8,28 @@ import socket
 from utwilio import wire
 
 MAX_RESPONSE = 32768
+CA_FILE = "ca.der"  # where tools/deploy puts the CA certificate, in DER
+
+
+def load_ca(path=CA_FILE):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        raise ValueError(
+            "no CA certificate to verify TLS: pass cadata=<DER bytes of the CA that signs "
+            "the server> or put it in %r (tools/deploy does this); verify=False turns "
+            "certificate checks off (insecure)" % path
+        )
+
+
+def for_url(url, cadata=None, verify=True, timeout=15):
+    """The transport for a server at `url`: with HTTPS, certificate checks on and no
+    `cadata`, the CA is read from ca.der now, so a missing CA is an error before any
+    network."""
+    if verify and cadata is None and url.startswith("https:"):
+        cadata = load_ca()
+    return Transport(cadata=cadata, verify=verify, timeout=timeout)
 
 
 def _warn_insecure():

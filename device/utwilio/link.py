@@ -7,7 +7,7 @@ import json
 import random
 import time
 
-from utwilio import CA_FILE, _load_ca, validate
+from utwilio import validate
 from utwilio.errors import TransportError
 
 RECENT = 16  # command ids remembered: more than one batch (the agent sends at most 10)
@@ -73,7 +73,7 @@ class Link:
 
     def __init__(self, agent_url, device_id, token, *, cadata=None, verify=True, wait=25,
                  timeout=15):
-        from utwilio.http import Transport
+        from utwilio.http import for_url
 
         validate.url("agent_url", agent_url)
         _word("device_id", device_id)
@@ -82,9 +82,7 @@ class Link:
                              "`utwilio-agent device add NAME`)")  # never echo a secret
         if not isinstance(wait, int) or not 0 <= wait <= 60:
             raise ValueError("wait must be whole seconds from 0 to 60, got %r" % (wait,))
-        if verify and cadata is None and agent_url.startswith("https:"):
-            cadata = _load_ca(CA_FILE)
-        self.transport = Transport(cadata=cadata, verify=verify, timeout=timeout)
+        self.transport = for_url(agent_url, cadata, verify, timeout)
         self.wait = wait
         self.timeout = timeout
         self.command = None

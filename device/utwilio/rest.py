@@ -9,7 +9,7 @@ operation of Twilio's API we cover to the call that does it."""
 import json
 import time
 
-from utwilio import API, CA_FILE, _basic, _load_ca, form, validate
+from utwilio import API, _basic, form, validate
 from utwilio.errors import TransportError, TwilioError
 
 V = "/2010-04-01"
@@ -343,11 +343,9 @@ class Client(Account):
             validate.sid("api_key", api_key, "SK")
         base_url = validate.base_url(base_url)
         if transport is None:
-            from utwilio.http import Transport
+            from utwilio.http import for_url
 
-            if verify and cadata is None and base_url.startswith("https:"):
-                cadata = _load_ca(CA_FILE)
-            transport = Transport(cadata=cadata, verify=verify, timeout=timeout)
+            transport = for_url(base_url, cadata, verify, timeout)
         Account.__init__(self, self, account_sid)
         self.account_sid = account_sid
         self.base_url = base_url
