@@ -61,7 +61,6 @@ class Outbox:
         """Twilio.send(), but an alert that fails for a reason that passes (no network,
         429, 5xx) is kept and sent later; `queued` in the result says so. Alerts already
         waiting go first, so the order is kept. Bad input raises at once."""
-        self.twilio._message_form(to, message, None, None)
         new = {"to": to, "body": message, "at": _now(), "check": False}
         pending = self._load()
         if not pending:
@@ -71,6 +70,7 @@ class Outbox:
                 new["check"] = r["maybe_sent"]
                 self._append(new)
             return r
+        self.twilio._message_form(to, message, None, None)  # bad input raises before it is kept
         left, last, tried = self._drain(pending + [new], True)
         if tried is new and last is not None:
             last["queued"] = bool(left)
