@@ -275,13 +275,14 @@ def test_a_message_on_its_way_cannot_be_deleted_or_redacted(client):
     message = send(client).json()
     assert_error(client.delete(message["uri"]), 400, 20009)
     assert_error(client.post(message["uri"], data={"Body": ""}), 400, 20009)
-    assert_error(client.post(message["uri"], data={"Status": "canceled"}), 400, 20009)
+    assert_error(client.post(message["uri"], data={"Status": "canceled"}), 400, 30409)
 
 
 def test_invalid_send_at_and_validity_period(client):
     service = "MG" + "b" * 32
     base = {"From": None, "MessagingServiceSid": service}
-    assert_error(send(client, SendAt="2099-01-01T00:00:00Z", **base), 400, 35118)
+    assert_error(send(client, SendAt="2099-01-01T00:00:00Z", **base), 400, 35126)
+    assert_error(send(client, ScheduleType="fixed", **base), 400, 35111)
     assert_error(send(client, SendAt="soon", ScheduleType="fixed", **base), 400, 35114)
     assert_error(
         send(client, SendAt="2099-01-01T00:00:00Z", ScheduleType="fixed", **base), 400, 35114
@@ -289,9 +290,9 @@ def test_invalid_send_at_and_validity_period(client):
     assert_error(
         send(client, SendAt="2099-01-01T00:00:00Z", ScheduleType="fixed", MessagingServiceSid=None),
         400,
-        35111,
+        35118,
     )
-    assert_error(send(client, ValidityPeriod="0"), 400, 20001)
+    assert_error(send(client, ValidityPeriod="0"), 400, 21624)
     assert send(client, ValidityPeriod="600").status_code == 201
 
 

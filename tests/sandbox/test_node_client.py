@@ -90,6 +90,15 @@ def test_list_follows_next_page_uri_across_three_pages(seen):
     assert messages["byRecipient"] == 0
 
 
+def test_date_filters_match_the_day_the_client_names(seen):
+    filters = seen["dateFilters"]
+    assert filters["query"]["DateSent"].endswith("T00:00:00Z")  # a Date, as the client sends it
+    assert (filters["dateSent"], filters["dateSentNextDay"]) == (5, 0)
+    assert (filters["dateSentBefore"], filters["dateSentAfterNextDay"]) == (5, 0)
+    assert (filters["startTime"], filters["startTimeNextDay"]) == (2, 0)
+    assert filters["mediaDateCreated"] == 2
+
+
 def test_remove_a_delivered_message(seen):
     messages = seen["messages"]
     assert messages["delivered"]["status"] == "delivered"

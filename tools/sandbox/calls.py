@@ -13,7 +13,8 @@ from . import alerts, usage
 from .endpoints import api, json, no_content, owned
 from .errors import TwilioError
 from .formats import API_VERSION, from_timestamp, is_phone_number, is_url, new_sid, rfc2822
-from .messages import day_or_moment, owned_number
+from .dates import by_day
+from .messages import owned_number
 from .numbers import friendly_name
 from .paging import paginate
 
@@ -134,8 +135,10 @@ def _set_status(sandbox, record, status):
     now = sandbox.scheduler.now()
     record.data["status"] = status
     record.data["date_updated"] = rfc2822(from_timestamp(now))
-    if status == "in-progress":
+    if status == "ringing":  # Twilio: start_time is when the call was dialed
         record.data["start_time"] = rfc2822(from_timestamp(now))
+        record.private["dialed"] = now
+    if status == "in-progress":
         record.private["started"] = now
     if status in FINAL:
         record.data["end_time"] = rfc2822(from_timestamp(now))
@@ -255,7 +258,8 @@ async def _run_twiml(sandbox, record):
 def add_recording(sandbox, call):
     sid = new_sid("RE")
     path = "/%s/Accounts/%s/Recordings/%s" % (API_VERSION, call.account_sid, sid)
-    now = from_timestamp(sandbox.scheduler.now())
+    clock = sandbox.scheduler.now()
+    now = from_timestamp(clock)
     data = {
         "account_sid": call.account_sid,
         "api_version": API_VERSION,
@@ -281,19 +285,19 @@ def add_recording(sandbox, call):
         "track": "both",
         "uri": path + ".json",
     }
-    sandbox.store.insert("recording", sid, call.account_sid, data, parent_sid=call.sid)
+    sandbox.store.insert(
+        "recording", sid, call.account_sid, data, parent_sid=call.sid, created=clock
+    )
 
 
 def update(sandbox, record, params):
     status = params.get("Status")
     current = record.data["status"]
     if status == "canceled":
-        if current not in ("queued", "ringing"):
-            raise TwilioError(
-                21220,
-                "Call is %s, not queued or ringing: it cannot be "
-                "canceled (use Status=completed to hang up)" % current,
-            )
+        if current in FINAL:
+            raise TwilioError(21220, "Call is not in-progress. Cannot redirect.")
+        if current == "in-progress":  # Twilio: canceled leaves a call in progress alone
+            status = None
     elif status == "completed":
         if current in FINAL:
             raise TwilioError(21220, "Call is not in-progress. Cannot redirect.")
@@ -309,19 +313,9 @@ def update(sandbox, record, params):
     return status
 
 
-def _date_filter(records, params, name, field):
-    for key, low_high in ((name, "both"), (name + ">", "low"), (name + "<", "high")):
-        if not params.get(key):
-            continue
-        first, last = day_or_moment(params[key], key)
-        low = first if low_high != "high" else float("-inf")
-        high = last if low_high != "low" else float("inf")
-        records = [
-            r
-            for r in records
-            if r.private.get(field) is not None and low <= int(r.private[field]) <= high
-        ]
-    return records
+def start_time(record):
+    """When the call was dialed; one not dialed yet counts from its creation."""
+    return record.private.get("dialed") or record.created
 
 
 @api
@@ -337,7 +331,7 @@ async def _list(sandbox, request, account, params):
     ):
         if params.get(name):
             records = [r for r in records if r.data[field] == params[name]]
-    records = _date_filter(records, params, "StartTime", "started")
+    records = by_day(records, params, "StartTime", start_time)
     return json(paginate(params, records, request.url.path, "calls", lambda r: r.data))
 
 
@@ -361,20 +355,8 @@ def _recordings(sandbox, request, account, params, call_sid=None):
     records = sandbox.store.all("recording", account.sid, parent_sid=call_sid)
     if params.get("CallSid"):
         records = [r for r in records if r.data["call_sid"] == params["CallSid"]]
-    for key in ("DateCreated", "DateCreated>", "DateCreated<"):
-        if params.get(key):
-            records = [r for r in records if _created_matches(r, key, params[key])]
+    records = by_day(records, params, "DateCreated", lambda r: r.created)
     return json(paginate(params, records, request.url.path, "recordings", lambda r: r.data))
-
-
-def _created_matches(record, key, value):
-    first, last = day_or_moment(value, key)
-    created = int(record.created)
-    if key.endswith(">"):
-        return created >= first
-    if key.endswith("<"):
-        return created <= last
-    return first <= created <= last
 
 
 @api

@@ -17,7 +17,9 @@ ERROR_MESSAGES = {
     30007: "Message filtered",
     30008: "Unknown error",
     30034: "Message from an unregistered number",
+    30036: "Validity Period Expired",
 }
+EXPIRED = 30036
 PRICE_PER_SEGMENT = {"sms": "0.00790", "mms": "0.02000"}
 
 
@@ -38,6 +40,18 @@ def _next_status(status, error_code):
     return None
 
 
+def _expired(record, now):
+    """A message still queued when its ValidityPeriod has passed is never sent."""
+    validity = record.private.get("validity_period")
+    queued_at = record.private.get("queued_at")
+    return (
+        record.data["status"] in ("queued", "accepted")
+        and validity is not None
+        and queued_at is not None
+        and now - queued_at >= validity
+    )
+
+
 def _price(record):
     kind = "mms" if int(record.data["num_media"]) else "sms"
     segments = 1 if kind == "mms" else int(record.data["num_segments"])
@@ -50,10 +64,13 @@ async def advance(sandbox, sid):
         return
     _, recipient = split_channel(record.data["to"])
     error_code = sandbox.settings.failing.get(recipient)
-    status = _next_status(record.data["status"], error_code)
+    now = sandbox.scheduler.now()
+    if _expired(record, now):
+        status, error_code = "failed", EXPIRED
+    else:
+        status = _next_status(record.data["status"], error_code)
     if status is None:
         return
-    now = sandbox.scheduler.now()
     record.data["status"] = status
     record.data["date_updated"] = rfc2822(from_timestamp(now))
     if status == "sent":

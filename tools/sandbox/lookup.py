@@ -22,6 +22,8 @@ FIELDS = (
     "pre_fill",
     "validation",
 )
+# CountryCode (ISO) -> calling code, for numbers given in national format.
+CALLING_CODES = {"US": "1", "CA": "1", "PR": "1", "GB": "44", "DE": "49", "FR": "33", "MX": "52"}
 CARRIER = {"mobile_country_code": "310", "mobile_network_code": "456", "error_code": None}
 
 
@@ -66,11 +68,22 @@ def _field(name, number, owned):
     return None
 
 
+def _e164(number, country):
+    """A national number ('(415) 555-2671') with CountryCode=US becomes +14155552671."""
+    if number.startswith("+"):
+        return number
+    digits = "".join(ch for ch in number if ch not in " ()-.")
+    code = CALLING_CODES.get((country or "").upper())
+    if code and digits.isdigit():
+        if code == "1" and len(digits) == 11 and digits.startswith("1"):
+            return "+" + digits
+        return "+" + code + (digits if code == "1" else digits.lstrip("0"))
+    return "+" + number if number.isdigit() else number
+
+
 @api_any
 async def _lookup(sandbox, request, account, params):
-    number = unquote(request.path_params["number"]).strip()
-    if number and number[0] != "+" and number.isdigit():
-        number = "+" + number
+    number = _e164(unquote(request.path_params["number"]).strip(), params.get("CountryCode"))
     asked = [f.strip() for f in (params.get("Fields") or "").split(",") if f.strip()]
     unknown = [f for f in asked if f not in FIELDS]
     if unknown:
@@ -78,11 +91,15 @@ async def _lookup(sandbox, request, account, params):
             60600, "Unknown Fields: %s (known: %s)" % (", ".join(unknown), ", ".join(FIELDS))
         )
     valid = is_phone_number(number)
+    country = (params.get("CountryCode") or "").upper()
+    code = CALLING_CODES.get(country)
+    if not (code and number.startswith("+" + code)):
+        country, code = ("US", "1") if number.startswith("+1") else (None, None)
     body = {name: None for name in FIELDS if name != "validation"}
     body.update(
         {
-            "calling_country_code": "1" if number.startswith("+1") else None,
-            "country_code": "US" if valid and number.startswith("+1") else None,
+            "calling_country_code": code,
+            "country_code": country if valid else None,
             "phone_number": number,
             "national_format": friendly_name(number) if valid else None,
             "valid": valid,

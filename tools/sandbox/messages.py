@@ -20,10 +20,11 @@ from .formats import (
     split_channel,
 )
 from .paging import paginate
+from .dates import by_day
 
 MAX_BODY = 1600
 MAX_MEDIA = 10
-MIN_SCHEDULE, MAX_SCHEDULE = 15 * 60, 35 * 86400
+MIN_SCHEDULE, MAX_SCHEDULE = 5 * 60, 35 * 86400
 _CONTENT_TYPES = {
     "jpg": "image/jpeg",
     "jpeg": "image/jpeg",
@@ -163,14 +164,16 @@ def add_media(store, account_sid, message_sid, urls, now):
 
 
 def _schedule(sandbox, params):
-    """SendAt (with ScheduleType=fixed and a Messaging Service): 15 min to 35 days ahead."""
-    send_at = params.get("SendAt")
-    if not send_at:
+    """SendAt with ScheduleType=fixed and a Messaging Service: 5 min to 35 days ahead."""
+    send_at, kind = params.get("SendAt"), params.get("ScheduleType")
+    if not send_at and not kind:
         return None
-    if params.get("ScheduleType") != "fixed":
-        raise TwilioError(35118, "ScheduleType must be 'fixed' to schedule a message")
+    if kind != "fixed":
+        raise TwilioError(35126, "ScheduleType %r is not supported: use 'fixed'" % (kind or ""))
+    if not send_at:
+        raise TwilioError(35111, "You must indicate SendAt timestamp if ScheduleType is 'fixed'.")
     if not params.get("MessagingServiceSid"):
-        raise TwilioError(35111, "MessagingServiceSid is required to schedule a message")
+        raise TwilioError(35118, "MessagingServiceSid is required to schedule a message")
     try:
         due = datetime.fromisoformat(send_at.replace("Z", "+00:00"))
     except ValueError:
@@ -182,7 +185,9 @@ def _schedule(sandbox, params):
     ahead = due.timestamp() - sandbox.scheduler.now()
     if not MIN_SCHEDULE <= ahead <= MAX_SCHEDULE:
         raise TwilioError(
-            35114, "SendAt must be between 15 minutes and 35 days in the future, got %s" % send_at
+            35114,
+            "SendAt time must be between 300 seconds and 35 days (3024000 seconds) in the "
+            "future, inclusive; got %s" % send_at,
         )
     return due.timestamp()
 
@@ -192,7 +197,11 @@ def _validity(params):
     if raw is None:
         return None
     if not raw.isdigit() or not 1 <= int(raw) <= 36000:
-        raise TwilioError(20001, "ValidityPeriod must be 1 to 36000 seconds, got %r" % raw)
+        raise TwilioError(
+            21624,
+            "Validity period can only be set to integers between 1 and 36,000 seconds, got %r"
+            % raw,
+        )
     return int(raw)
 
 
@@ -228,7 +237,12 @@ def create(sandbox, account, params, direction="outbound-api"):
         from_timestamp(now),
         direction,
     )
-    private = {"status_callback": callback, "sent_at": None, "validity_period": validity}
+    private = {
+        "status_callback": callback,
+        "sent_at": None,
+        "validity_period": validity,
+        "queued_at": None if send_at else now,
+    }
     record = store.insert("message", sid, account.sid, data, private, created=now)
     add_media(store, account.sid, sid, media, from_timestamp(now))
     sandbox.changed()
@@ -245,6 +259,7 @@ async def _release(sandbox, sid):
     if record is None or record.data["status"] != "scheduled":
         return
     record.data["status"] = "queued"
+    record.private["queued_at"] = sandbox.scheduler.now()
     sandbox.store.update(record)
     delivery.start(sandbox, sid, delay=0)
 
@@ -254,8 +269,8 @@ def update(sandbox, record, params):
     if params.get("Status") is not None:
         if params["Status"] != "canceled" or record.data["status"] != "scheduled":
             raise TwilioError(
-                20009,
-                "Only a scheduled message can be canceled (Status=canceled); this one is %s"
+                30409,
+                "This message cannot be canceled: only a scheduled one can (this one is %s)"
                 % record.data["status"],
             )
         record.data["status"] = "canceled"
@@ -282,47 +297,19 @@ def delete(sandbox, record):
     sandbox.changed()
 
 
-def day_or_moment(raw, name):
-    """A DateSent filter value: 'YYYY-MM-DD' means the whole day (UTC)."""
-    try:
-        if len(raw) == 10:
-            day = datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-            return day.timestamp(), day.timestamp() + 86400 - 1
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.timestamp(), moment.timestamp()
-    except ValueError:
-        raise TwilioError(
-            20001,
-            "Invalid %s: %r is not a date like 2026-11-23 or 2026-11-23T11:30:00Z" % (name, raw),
-        ) from None
-
-
 def sent_time(record):
+    """When the message was sent; one not sent yet counts from its creation."""
     return record.private.get("sent_at") or record.created
 
 
 def filtered(store, account, params):
-    """Messages matching To, From, DateSent, DateSent< (on or before), DateSent> (on or after)."""
+    """Messages matching To, From and DateSent (also DateSent< and DateSent>, by day)."""
     records = store.all("message", account.sid)
     if params.get("To"):
         records = [r for r in records if r.data["to"] == params["To"]]
     if params.get("From"):
         records = [r for r in records if r.data["from"] == params["From"]]
-    bounds = []
-    for name in ("DateSent", "DateSent>", "DateSent<"):
-        if params.get(name):
-            first, last = day_or_moment(params[name], name)
-            if name == "DateSent":
-                bounds.append((first, last))
-            elif name == "DateSent>":
-                bounds.append((first, float("inf")))
-            else:
-                bounds.append((float("-inf"), last))
-    for low, high in bounds:
-        records = [r for r in records if low <= int(sent_time(r)) <= high]
-    return records
+    return by_day(records, params, "DateSent", sent_time)
 
 
 ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
@@ -351,6 +338,7 @@ async def _instance(sandbox, request, account, params):
 async def _media_list(sandbox, request, account, params):
     message = owned(sandbox.store, "message", request.path_params["sid"], account, request.url.path)
     records = sandbox.store.all("media", account.sid, parent_sid=message.sid)
+    records = by_day(records, params, "DateCreated", lambda r: r.created)
     return json(paginate(params, records, request.url.path, "media_list", lambda r: r.data))
 
 

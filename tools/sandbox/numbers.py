@@ -24,6 +24,15 @@ SETTABLE = {
 }
 
 
+TOLL_FREE = ("800", "833", "844", "855", "866", "877", "888")
+# AvailablePhoneNumbers / IncomingPhoneNumbers subresource -> the number's `type`.
+KINDS = {"Local": "local", "TollFree": "toll-free", "Mobile": "mobile"}
+
+
+def number_type(phone_number):
+    return "toll-free" if phone_number[2:5] in TOLL_FREE and len(phone_number) == 12 else "local"
+
+
 def friendly_name(number):
     if number.startswith("+1") and len(number) == 12:
         return "(%s) %s-%s" % (number[2:5], number[5:8], number[8:])
@@ -60,7 +69,7 @@ def number_json(account_sid, sid, phone_number, now):
         "status_callback_method": "POST",
         "subresource_uris": {"assigned_add_ons": path + "/AssignedAddOns.json"},
         "trunk_sid": None,
-        "type": "local",
+        "type": number_type(phone_number),
         "uri": path + ".json",
         "voice_application_sid": "",
         "voice_caller_id_lookup": False,
@@ -108,11 +117,15 @@ def _apply(record, params):
         record.data[field] = value
 
 
-def available(store, country, area_code, contains, limit):
-    """Numbers anyone could buy: +1 {area} 555 01xx that nobody owns yet."""
-    if country != "US":
+def available(store, country, area_code, contains, limit, kind="Local"):
+    """Numbers anyone could buy: +1 {area} 555 01xx that nobody owns yet; toll-free
+    ones in an 8xx area (800 unless AreaCode names another toll-free one)."""
+    if country != "US" or kind not in KINDS:
         return []
-    area = area_code or "555"
+    if kind == "TollFree":
+        area = area_code if area_code in TOLL_FREE else "800"
+    else:
+        area = area_code if area_code and area_code not in TOLL_FREE else "555"
     found = []
     for line in range(100, 200):
         number = "+1%s55501%02d" % (area, line - 100)
@@ -143,11 +156,14 @@ def _available_json(number):
 
 @api
 async def _list(sandbox, request, account, params):
+    """IncomingPhoneNumbers.json, or its Local/TollFree/Mobile.json: only numbers of that type."""
     store = sandbox.store
+    kind = request.url.path.rsplit("/", 1)[-1][: -len(".json")]
+    kind = kind if kind in KINDS else None
     if request.method == "POST":
         number = params.get("PhoneNumber")
         if not number and params.get("AreaCode"):
-            choices = available(store, "US", params["AreaCode"], None, 1)
+            choices = available(store, "US", params["AreaCode"], None, 1, kind or "Local")
             number = choices[0] if choices else None
         if not number:
             raise TwilioError(
@@ -160,11 +176,17 @@ async def _list(sandbox, request, account, params):
             raise TwilioError(21421, "PhoneNumber %s is invalid" % number)
         if find(store, number) is not None:
             raise TwilioError(21422, "PhoneNumber %s is not available" % number)
+        if kind and KINDS[kind] != number_type(number):
+            raise TwilioError(
+                21422, "PhoneNumber %s is not a %s number" % (number, KINDS[kind])
+            )
         record = ensure_number(store, account.sid, number)
         _apply(record, params)
         store.update(record)
         return json(record.data, 201)
     records = store.all("incoming_phone_number", account.sid)
+    if kind:
+        records = [r for r in records if r.data["type"] == KINDS[kind]]
     if params.get("PhoneNumber"):
         records = [r for r in records if params["PhoneNumber"] in r.data["phone_number"]]
     if params.get("FriendlyName"):
@@ -225,6 +247,7 @@ async def _available_local(sandbox, request, account, params):
         params.get("AreaCode"),
         params.get("Contains"),
         limit,
+        request.path_params["kind"],
     )
     return json(
         {"available_phone_numbers": [_available_json(n) for n in numbers], "uri": request.url.path}
@@ -234,6 +257,15 @@ async def _available_local(sandbox, request, account, params):
 def routes():
     return [
         Route(ACCOUNT + "/IncomingPhoneNumbers.json", _list, methods=["GET", "POST"]),
+        *[
+            Route(
+                ACCOUNT + "/IncomingPhoneNumbers/%s.json" % kind,
+                _list,
+                methods=["GET", "POST"],
+                name="numbers_" + kind,
+            )
+            for kind in KINDS
+        ],
         Route(
             ACCOUNT + "/IncomingPhoneNumbers/{sid}.json",
             _instance,

@@ -201,6 +201,22 @@ async function main() {
   // Calls: one fetches its TwiML from our web app, one carries it inline.
   const byUrl = await client.calls.create({ to: TO, from: FROM, url: web.url + "/voice?device=7" });
   const inline = await client.calls.create({ to: TO, from: FROM, twiml: VOICE_TWIML });
+
+  // Date filters by day, as the client sends a Date (2026-12-01T00:00:00Z).
+  const made = created.dateCreated;
+  const day = new Date(Date.UTC(made.getUTCFullYear(), made.getUTCMonth(), made.getUTCDate()));
+  const nextDay = new Date(day.getTime() + 86400000);
+  const filterStart = sent.length;
+  out.dateFilters = {
+    dateSent: (await client.messages.list({ dateSent: day })).length,
+    dateSentNextDay: (await client.messages.list({ dateSent: nextDay })).length,
+    dateSentBefore: (await client.messages.list({ dateSentBefore: day })).length,
+    dateSentAfterNextDay: (await client.messages.list({ dateSentAfter: nextDay })).length,
+    startTime: (await client.calls.list({ startTime: day })).length,
+    startTimeNextDay: (await client.calls.list({ startTime: nextDay })).length,
+    mediaDateCreated: (await client.messages(created.sid).media.list({ dateCreated: day })).length,
+    query: sent[filterStart].query,
+  };
   out.calls = {
     byUrl: callFacts(byUrl),
     inline: callFacts(inline),
