@@ -30,7 +30,7 @@ def step_until(server, kind, sid, done, wait):
             return
         before = status()
         server.sandbox.scheduler.advance(3600)
-        wait(lambda: status() != before, what="%s %s to leave %s" % (kind, sid, before))
+        wait(lambda b=before: status() != b, what="%s %s to leave %s" % (kind, sid, before))
     assert status() in done
 
 
@@ -113,8 +113,9 @@ def test_toll_free_numbers_are_toll_free(live):
     client = twilio_client(live.url)
     offered = client.available_phone_numbers("US").toll_free.list(limit=3)
     assert len(offered) == 3
-    assert all(n.phone_number[2:5] in ("800", "833", "844", "855", "866", "877", "888")
-               for n in offered)
+    assert all(
+        n.phone_number[2:5] in ("800", "833", "844", "855", "866", "877", "888") for n in offered
+    )
     local = client.available_phone_numbers("US").local.list(limit=1)[0].phone_number
     assert local[2:5] not in ("800", "833", "844", "855", "866", "877", "888")
     bought = client.incoming_phone_numbers.toll_free.create(phone_number=offered[0].phone_number)
@@ -148,25 +149,47 @@ def test_error_codes_are_twilios(live):
     queued = client.messages.create(to=TO, from_=FROM, body="x")
     assert codes(lambda: client.messages(queued.sid).update(status="canceled")) == (400, 30409)
     assert codes(lambda: client.messages(queued.sid).delete()) == (400, 20009)
-    assert codes(lambda: client.messages.create(
-        to=TO, from_=FROM, body="x", validity_period=0)) == (400, 21624)
+    assert codes(
+        lambda: client.messages.create(to=TO, from_=FROM, body="x", validity_period=0)
+    ) == (400, 21624)
     soon = datetime.fromtimestamp(live.sandbox.scheduler.now(), timezone.utc)
-    assert codes(lambda: client.messages.create(
-        to=TO, from_=FROM, body="x", send_at=soon + timedelta(hours=1),
-        schedule_type="fixed")) == (400, 35118)
-    assert codes(lambda: client.messages.create(
-        to=TO, messaging_service_sid=SERVICE, body="x", schedule_type="fixed")) == (400, 35111)
-    assert codes(lambda: client.messages.create(
-        to=TO, messaging_service_sid=SERVICE, body="x", schedule_type="fixed",
-        send_at=soon + timedelta(minutes=2))) == (400, 35114)
+    assert codes(
+        lambda: client.messages.create(
+            to=TO, from_=FROM, body="x", send_at=soon + timedelta(hours=1), schedule_type="fixed"
+        )
+    ) == (400, 35118)
+    assert codes(
+        lambda: client.messages.create(
+            to=TO, messaging_service_sid=SERVICE, body="x", schedule_type="fixed"
+        )
+    ) == (400, 35111)
+    assert codes(
+        lambda: client.messages.create(
+            to=TO,
+            messaging_service_sid=SERVICE,
+            body="x",
+            schedule_type="fixed",
+            send_at=soon + timedelta(minutes=2),
+        )
+    ) == (400, 35114)
     scheduled = client.messages.create(
-        to=TO, messaging_service_sid=SERVICE, body="x", schedule_type="fixed",
-        send_at=soon + timedelta(minutes=6))
+        to=TO,
+        messaging_service_sid=SERVICE,
+        body="x",
+        schedule_type="fixed",
+        send_at=soon + timedelta(minutes=6),
+    )
     assert scheduled.status == "scheduled"
     assert client.messages(scheduled.sid).update(status="canceled").status == "canceled"
-    assert codes(lambda: client.calls.create(
-        to=TO, from_=FROM, twiml=TWIML, status_callback="https://cb.test/c",
-        status_callback_event=["hungup"])) == (400, 21626)
+    assert codes(
+        lambda: client.calls.create(
+            to=TO,
+            from_=FROM,
+            twiml=TWIML,
+            status_callback="https://cb.test/c",
+            status_callback_event=["hungup"],
+        )
+    ) == (400, 21626)
     call = client.calls.create(to=TO, from_=FROM, twiml=TWIML)
     assert client.calls(call.sid).update(status="canceled").status == "canceled"
     assert codes(lambda: client.calls(call.sid).update(status="canceled")) == (400, 21220)

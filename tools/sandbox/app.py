@@ -23,6 +23,8 @@ from . import (
     messages,
     numbers,
     phone,
+    resources,
+    services,
     usage,
     webhooks,
 )
@@ -50,6 +52,7 @@ class Sandbox:
         s = self.settings
         ensure_account(self.store, s.account_sid, s.auth_token)
         ensure_key(self.store, s.account_sid, s.api_key_sid, s.api_key_secret)
+        resources.seed(self, s.account_sid)
         for number in s.numbers:
             ensure_number(self.store, s.account_sid, number)
         for number in s.opted_out:
@@ -192,6 +195,8 @@ def create_app(db_path=":memory:", settings=None, **overrides):
         *calls.routes(),
         *account_routes.routes(),
         *usage.routes(),
+        *resources.routes(),
+        *services.routes(),
         *lookup.routes(),
         *alerts.routes(),
         *inbound.routes(),

@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ElementTree
 
 from starlette.routing import Route
 
-from . import alerts, usage
+from . import alerts, resources, usage
+from .dates import by_day
 from .endpoints import api, json, no_content, owned
 from .errors import TwilioError
 from .formats import API_VERSION, from_timestamp, is_phone_number, is_url, new_sid, rfc2822
-from .dates import by_day
 from .messages import owned_number
 from .numbers import friendly_name
 from .paging import paginate
@@ -178,7 +178,10 @@ async def advance(sandbox, sid):
 async def finish(sandbox, record, status):
     _set_status(sandbox, record, status)
     if status == "completed" and record.private.get("record"):
-        add_recording(sandbox, record)
+        recording = add_recording(sandbox, record)
+        if record.private.get("transcribe"):
+            resources.transcribe(sandbox, recording)
+    resources.leave_conferences(sandbox, record)
     await _event(sandbox, record, "completed", status)
     await usage.check_triggers(sandbox, record.account_sid)
 
@@ -250,9 +253,14 @@ async def _run_twiml(sandbox, record):
             resource_sid=record.sid,
         )
         return
-    if any(verb.tag == "Record" for verb in root):
-        record.private["record"] = True
-        sandbox.store.update(record)
+    for verb in root:
+        if verb.tag == "Record":
+            record.private["record"] = True
+            record.private["transcribe"] = verb.get("transcribe", "").lower() == "true"
+        for child in verb if verb.tag == "Dial" else ():
+            if child.tag == "Conference":
+                resources.join_conference(sandbox, record, (child.text or "").strip())
+    sandbox.store.update(record)
 
 
 def add_recording(sandbox, call):
@@ -285,7 +293,7 @@ def add_recording(sandbox, call):
         "track": "both",
         "uri": path + ".json",
     }
-    sandbox.store.insert(
+    return sandbox.store.insert(
         "recording", sid, call.account_sid, data, parent_sid=call.sid, created=clock
     )
 

@@ -5,7 +5,8 @@ from urllib.parse import urlparse
 
 from starlette.routing import Route
 
-from . import delivery
+from . import delivery, services
+from .dates import by_day
 from .endpoints import api, json, no_content, owned
 from .errors import TwilioError
 from .formats import (
@@ -20,7 +21,6 @@ from .formats import (
     split_channel,
 )
 from .paging import paginate
-from .dates import by_day
 
 MAX_BODY = 1600
 MAX_MEDIA = 10
@@ -72,6 +72,11 @@ def _sender(store, account, params, to_channel):
     if not sender:
         if not service:
             raise TwilioError(21603, "A 'From' phone number is required.")
+        if store.get("service", service) is not None:  # one created through /v1/Services
+            number = services.sender(store, account.sid, service)
+            if number is None:
+                raise TwilioError(21704, "The Messaging Service contains no phone numbers")
+            return to_channel, number
         numbers = store.all("incoming_phone_number", account.sid, newest_first=False)
         if not numbers:
             raise TwilioError(21704, "The Messaging Service contains no phone numbers")

@@ -177,9 +177,7 @@ async def _list(sandbox, request, account, params):
         if find(store, number) is not None:
             raise TwilioError(21422, "PhoneNumber %s is not available" % number)
         if kind and KINDS[kind] != number_type(number):
-            raise TwilioError(
-                21422, "PhoneNumber %s is not a %s number" % (number, KINDS[kind])
-            )
+            raise TwilioError(21422, "PhoneNumber %s is not a %s number" % (number, KINDS[kind]))
         record = ensure_number(store, account.sid, number)
         _apply(record, params)
         store.update(record)

@@ -1,0 +1,165 @@
+"""The resources issue 14 added, through the official Python client: Applications,
+Queues, Conferences, OutgoingCallerIds, SMS ShortCodes, ConnectApps, Transcriptions,
+Notifications and Messaging Services (with their phone numbers) — Twilio's paths,
+shapes, paging and errors."""
+
+import json
+
+import pytest
+from twilio.base.exceptions import TwilioRestException
+from utwilio_sandbox.clients import twilio_client
+
+FROM, TO = "+15005550006", "+15551234567"
+
+
+def code(call):
+    with pytest.raises(TwilioRestException) as raised:
+        call()
+    return raised.value.status, raised.value.code
+
+
+def settle(server, sid, wait):
+    for _ in range(5):
+        status = server.sandbox.store.get("call", sid).data["status"]
+        if status == "completed":
+            return
+        server.sandbox.scheduler.advance(3600)
+        wait(lambda s=status: server.sandbox.store.get("call", sid).data["status"] != s)
+
+
+def test_applications_crud_and_paging(live):
+    client = twilio_client(live.url)
+    made = [
+        client.applications.create(friendly_name="app %d" % i, voice_url="https://app.test/voice")
+        for i in range(3)
+    ]
+    assert made[0].sid.startswith("AP") and made[0].voice_url == "https://app.test/voice"
+    assert made[0].voice_method == "POST" and made[0].api_version == "2010-04-01"
+    assert [a.sid for a in client.applications.list(page_size=2)] == [a.sid for a in made[::-1]]
+    assert [a.sid for a in client.applications.list(friendly_name="app 1")] == [made[1].sid]
+    updated = client.applications(made[0].sid).update(
+        sms_url="https://app.test/sms", voice_caller_id_lookup=True
+    )
+    assert updated.sms_url == "https://app.test/sms" and updated.voice_caller_id_lookup is True
+    assert client.applications(made[0].sid).fetch().sms_url == "https://app.test/sms"
+    assert code(lambda: client.applications.create(voice_url="not a url")) == (400, 21502)
+    assert client.applications(made[0].sid).delete() is True
+    assert code(lambda: client.applications(made[0].sid).fetch()) == (404, 20404)
+
+
+def test_queues_crud(live):
+    client = twilio_client(live.url)
+    queue = client.queues.create(friendly_name="support", max_size=10)
+    assert queue.sid.startswith("QU") and (queue.max_size, queue.current_size) == (10, 0)
+    assert client.queues(queue.sid).update(max_size=20).max_size == 20
+    assert [q.friendly_name for q in client.queues.list()] == ["support"]
+    assert code(lambda: client.queues.create(friendly_name="", max_size=5))[0] == 400
+    assert client.queues(queue.sid).delete() is True
+
+
+def test_outgoing_caller_ids_validate_list_update_delete(live):
+    client = twilio_client(live.url)
+    request = client.validation_requests.create(
+        phone_number="+15558675310", friendly_name="my cell"
+    )
+    assert request.phone_number == "+15558675310" and request.validation_code
+    [caller_id] = client.outgoing_caller_ids.list(phone_number="+15558675310")
+    assert caller_id.sid.startswith("PN") and caller_id.friendly_name == "my cell"
+    assert (
+        client.outgoing_caller_ids(caller_id.sid).update(friendly_name="desk").friendly_name
+        == "desk"
+    )
+    assert code(lambda: client.validation_requests.create(phone_number="+1555"))[1] == 21211
+    assert client.outgoing_caller_ids(caller_id.sid).delete() is True
+    assert client.outgoing_caller_ids.list() == []
+
+
+def test_short_codes_and_connect_apps_list_fetch_update(live):
+    client = twilio_client(live.url)
+    [short] = client.short_codes.list()
+    assert short.sid.startswith("SC") and short.short_code == "55555"
+    assert (
+        client.short_codes(short.sid).update(sms_url="https://app.test/sc").sms_url
+        == "https://app.test/sc"
+    )
+    assert [s.sid for s in client.short_codes.list(short_code="55555")] == [short.sid]
+    [app] = client.connect_apps.list()
+    assert app.sid.startswith("CN") and app.permissions == ["get-all"]
+    assert client.connect_apps(app.sid).update(friendly_name="renamed").friendly_name == "renamed"
+    assert client.connect_apps(app.sid).fetch().friendly_name == "renamed"
+
+
+def test_conferences_start_from_twiml_and_end(live, wait):
+    client = twilio_client(live.url)
+    twiml = "<Response><Dial><Conference>standup</Conference></Dial></Response>"
+    call = client.calls.create(to=TO, from_=FROM, twiml=twiml)
+    for _ in range(2):
+        before = live.sandbox.store.get("call", call.sid).data["status"]
+        live.sandbox.scheduler.advance(3600)
+        wait(lambda b=before: live.sandbox.store.get("call", call.sid).data["status"] != b)
+    [conference] = client.conferences.list(status="in-progress")
+    assert conference.sid.startswith("CF") and conference.friendly_name == "standup"
+    ended = client.conferences(conference.sid).update(status="completed")
+    assert ended.status == "completed"
+    assert ended.reason_conference_ended == "conference-ended-via-api"
+    assert client.conferences.list(status="in-progress") == []
+    gone = client.request("DELETE", "https://api.twilio.com" + conference.uri)
+    assert (gone.status_code, json.loads(gone.text)["code"]) == (405, 20004)  # Twilio: no delete
+
+
+def test_transcriptions_of_recordings_that_ask_for_one(live, wait):
+    client = twilio_client(live.url)
+    twiml = '<Response><Say>Leave a message</Say><Record transcribe="true"/></Response>'
+    call = client.calls.create(to=TO, from_=FROM, twiml=twiml)
+    settle(live, call.sid, wait)
+    [recording] = client.recordings.list()
+    [transcription] = client.transcriptions.list()
+    assert transcription.sid.startswith("TR") and transcription.recording_sid == recording.sid
+    assert transcription.status == "completed" and transcription.transcription_text
+    assert client.transcriptions(transcription.sid).fetch().sid == transcription.sid
+    assert client.transcriptions(transcription.sid).delete() is True
+    assert client.transcriptions.list() == []
+
+
+def test_notifications_are_the_debugger_log(live, wait):
+    client = twilio_client(live.url)
+    client.calls.create(to=TO, from_=FROM, url="http://127.0.0.1:9/voice")  # no one there
+    live.sandbox.scheduler.advance(3600)  # ringing
+    wait(lambda: live.sandbox.store.all("call")[0].data["status"] == "ringing")
+    live.sandbox.scheduler.advance(3600)  # answered: the TwiML request fails
+    [notice] = wait(lambda: client.notifications.list(), what="a notification")
+    assert notice.sid.startswith("NO") and notice.error_code == "11205" and notice.log == "0"
+    assert notice.request_url == "http://127.0.0.1:9/voice"
+    assert client.notifications(notice.sid).fetch().more_info.endswith("/11205")
+    assert [n.sid for n in client.monitor.v1.alerts.list()] == [notice.sid]
+
+
+def test_messaging_services_and_their_numbers(live):
+    client = twilio_client(live.url)
+    service = client.messaging.v1.services.create(friendly_name="alerts")
+    assert service.sid.startswith("MG") and service.validity_period == 36000
+    assert service.url.endswith("/v1/Services/" + service.sid)
+    assert service.links["phone_numbers"].endswith("/PhoneNumbers")
+    assert [s.sid for s in client.messaging.v1.services.list()] == [service.sid]
+    assert (
+        client.messaging.v1.services(service.sid).update(friendly_name="greenhouse").friendly_name
+        == "greenhouse"
+    )
+    sent_without = code(
+        lambda: client.messages.create(to=TO, messaging_service_sid=service.sid, body="x")
+    )
+    assert sent_without == (400, 21704)
+    [number] = client.incoming_phone_numbers.list(phone_number=FROM)
+    added = client.messaging.v1.services(service.sid).phone_numbers.create(
+        phone_number_sid=number.sid
+    )
+    assert (added.sid, added.phone_number) == (number.sid, FROM)
+    message = client.messages.create(to=TO, messaging_service_sid=service.sid, body="hi")
+    assert message.messaging_service_sid == service.sid and message.status == "accepted"
+    assert live.sandbox.store.get("message", message.sid).data["from"] == FROM
+    numbers = client.messaging.v1.services(service.sid).phone_numbers.list()
+    assert [n.phone_number for n in numbers] == [FROM]
+    assert client.messaging.v1.services(service.sid).phone_numbers(number.sid).delete()
+    assert code(lambda: client.messaging.v1.services.create(friendly_name="")) == (400, 20001)
+    assert client.messaging.v1.services(service.sid).delete() is True
+    assert code(lambda: client.messaging.v1.services(service.sid).fetch()) == (404, 20404)

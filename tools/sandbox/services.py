@@ -1,0 +1,233 @@
+"""Messaging Services (messaging.twilio.com/v1/Services) and their PhoneNumbers: the v1
+shapes (ISO 8601 dates, absolute `url`, `links`, paging under `meta`)."""
+
+from starlette.routing import Route
+
+from .endpoints import api_any, json, no_content
+from .errors import TwilioError, not_found
+from .formats import from_timestamp, is_url, new_sid
+from .numbers import number_type
+from .paging import paginate_v1
+
+SETTABLE = {
+    "FriendlyName": "friendly_name",
+    "InboundRequestUrl": "inbound_request_url",
+    "InboundMethod": "inbound_method",
+    "FallbackUrl": "fallback_url",
+    "FallbackMethod": "fallback_method",
+    "StatusCallback": "status_callback",
+    "StickySender": "sticky_sender",
+    "MmsConverter": "mms_converter",
+    "SmartEncoding": "smart_encoding",
+    "FallbackToLongCode": "fallback_to_long_code",
+    "AreaCodeGeomatch": "area_code_geomatch",
+    "ValidityPeriod": "validity_period",
+    "SynchronousValidation": "synchronous_validation",
+    "UseInboundWebhookOnNumber": "use_inbound_webhook_on_number",
+}
+_LINKS = (
+    "phone_numbers",
+    "short_codes",
+    "alpha_senders",
+    "messages",
+    "us_app_to_person",
+    "us_app_to_person_usecases",
+    "channel_senders",
+    "destination_alpha_senders",
+)
+_LINK_PATHS = {
+    "phone_numbers": "PhoneNumbers",
+    "short_codes": "ShortCodes",
+    "alpha_senders": "AlphaSenders",
+    "messages": "Messages",
+    "us_app_to_person": "Compliance/Usa2p",
+    "us_app_to_person_usecases": "Compliance/Usa2p/Usecases",
+    "channel_senders": "ChannelSenders",
+    "destination_alpha_senders": "DestinationAlphaSenders",
+}
+
+
+def iso(seconds):
+    return from_timestamp(seconds).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _base(request):
+    return str(request.base_url).rstrip("/")
+
+
+def _service_json(record, request):
+    data = dict(record.data)
+    url = "%s/v1/Services/%s" % (_base(request), record.sid)
+    data["url"] = url
+    data["links"] = {key: "%s/%s" % (url, _LINK_PATHS[key]) for key in _LINKS}
+    return data
+
+
+def _apply(data, params):
+    for name, field in SETTABLE.items():
+        value = params.get(name)
+        if value is None:
+            continue
+        if name.endswith("Url") or name == "StatusCallback":
+            if value and not is_url(value):
+                raise TwilioError(21502, "%s is not a valid URL: %s" % (name, value))
+        elif name.endswith("Method"):
+            value = value.upper()
+            if value not in ("GET", "POST"):
+                raise TwilioError(21503, "%s must be GET or POST, got %s" % (name, value))
+        elif isinstance(data[field], bool):
+            value = value.lower() == "true"
+        elif name == "ValidityPeriod":
+            if not value.isdigit() or not 1 <= int(value) <= 36000:
+                raise TwilioError(21624, "ValidityPeriod must be 1 to 36000, got %r" % value)
+            value = int(value)
+        data[field] = value
+
+
+def _new_service(sandbox, account, params):
+    if not params.get("FriendlyName"):
+        raise TwilioError(20001, "Missing required parameter FriendlyName in the post body")
+    now = iso(sandbox.scheduler.now())
+    sid = new_sid("MG")
+    data = {
+        "account_sid": account.sid,
+        "area_code_geomatch": True,
+        "date_created": now,
+        "date_updated": now,
+        "fallback_method": "POST",
+        "fallback_to_long_code": True,
+        "fallback_url": None,
+        "friendly_name": None,
+        "inbound_method": "POST",
+        "inbound_request_url": None,
+        "mms_converter": True,
+        "scan_message_content": "inherit",
+        "sid": sid,
+        "smart_encoding": True,
+        "status_callback": None,
+        "sticky_sender": True,
+        "synchronous_validation": False,
+        "us_app_to_person_registered": False,
+        "use_inbound_webhook_on_number": False,
+        "usecase": "undeclared",
+        "validity_period": 36000,
+    }
+    _apply(data, params)
+    return sandbox.store.insert("service", sid, account.sid, data, created=sandbox.scheduler.now())
+
+
+def _service(sandbox, request, account):
+    record = sandbox.store.get("service", request.path_params["sid"])
+    if record is None or record.account_sid != account.sid:
+        raise not_found(request.url.path)
+    return record
+
+
+@api_any
+async def _list(sandbox, request, account, params):
+    if request.method == "POST":
+        return json(_service_json(_new_service(sandbox, account, params), request), 201)
+    records = sandbox.store.all("service", account.sid)
+    render = lambda r: _service_json(r, request)  # noqa: E731
+    return json(paginate_v1(params, records, request, "services", render))
+
+
+@api_any
+async def _instance(sandbox, request, account, params):
+    record = _service(sandbox, request, account)
+    if request.method == "DELETE":
+        for number in sandbox.store.all("service_number", account.sid, parent_sid=record.sid):
+            sandbox.store.delete("service_number", number.sid)
+        sandbox.store.delete("service", record.sid)
+        return no_content()
+    if request.method == "POST":
+        _apply(record.data, params)
+        record.data["date_updated"] = iso(sandbox.scheduler.now())
+        sandbox.store.update(record)
+    return json(_service_json(record, request))
+
+
+def _number_json(record, request):
+    data = dict(record.data)
+    data["url"] = "%s/v1/Services/%s/PhoneNumbers/%s" % (
+        _base(request),
+        data["service_sid"],
+        data["sid"],
+    )
+    return data
+
+
+@api_any
+async def _numbers(sandbox, request, account, params):
+    service = _service(sandbox, request, account)
+    store = sandbox.store
+    if request.method == "POST":
+        pn = store.get("incoming_phone_number", params.get("PhoneNumberSid") or "")
+        if pn is None or pn.account_sid != account.sid:
+            raise TwilioError(
+                21710,
+                "The PhoneNumberSid %r is not a phone number of this account"
+                % params.get("PhoneNumberSid"),
+            )
+        for other in store.all("service_number", account.sid):
+            if other.data["sid"] == pn.sid:
+                raise TwilioError(21710, "Phone Number is already in the Messaging Service", 409)
+        now = iso(sandbox.scheduler.now())
+        data = {
+            "account_sid": account.sid,
+            "capabilities": ["SMS", "MMS", "Voice"],
+            "country_code": "US",
+            "date_created": now,
+            "date_updated": now,
+            "phone_number": pn.data["phone_number"],
+            "service_sid": service.sid,
+            "sid": pn.sid,
+        }
+        data["capabilities"] = (
+            ["SMS", "MMS", "Voice"]
+            if number_type(pn.data["phone_number"]) == "local"
+            else ["SMS", "Voice"]
+        )
+        record = store.insert(
+            "service_number",
+            "%s:%s" % (service.sid, pn.sid),  # the same number's sid as the PN it is
+            account.sid,
+            data,
+            parent_sid=service.sid,
+            created=sandbox.scheduler.now(),
+        )
+        return json(_number_json(record, request), 201)
+    records = store.all("service_number", account.sid, parent_sid=service.sid)
+    render = lambda r: _number_json(r, request)  # noqa: E731
+    return json(paginate_v1(params, records, request, "phone_numbers", render))
+
+
+@api_any
+async def _number(sandbox, request, account, params):
+    service = _service(sandbox, request, account)
+    key = "%s:%s" % (service.sid, request.path_params["number_sid"])
+    record = sandbox.store.get("service_number", key)
+    if record is None or record.parent_sid != service.sid:
+        raise not_found(request.url.path)
+    if request.method == "DELETE":
+        sandbox.store.delete("service_number", record.sid)
+        return no_content()
+    return json(_number_json(record, request))
+
+
+def sender(store, account_sid, service_sid):
+    """The first number of a Messaging Service the account owns, or None."""
+    for record in store.all(
+        "service_number", account_sid, parent_sid=service_sid, newest_first=False
+    ):
+        return record.data["phone_number"]
+    return None
+
+
+def routes():
+    return [
+        Route("/v1/Services", _list, methods=["GET", "POST"]),
+        Route("/v1/Services/{sid}", _instance, methods=["GET", "POST", "DELETE"]),
+        Route("/v1/Services/{sid}/PhoneNumbers", _numbers, methods=["GET", "POST"]),
+        Route("/v1/Services/{sid}/PhoneNumbers/{number_sid}", _number, methods=["GET", "DELETE"]),
+    ]
