@@ -1,13 +1,12 @@
 """utwilio.rest on both runtimes over real sockets: every operation of the seeds
-(the README's operations table) against the local Twilio sandbox, and the resources the sandbox
-does not serve against canned answers (tests/httpserver.py)."""
+(the README's operations table) against the local Twilio sandbox (more resources in
+tests/test_rest_resources.py), and what the wire must carry against canned answers
+(tests/httpserver.py)."""
 
-import json
 import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit
 
-import httpserver
 import pytest
 from devicevm import result
 from utwilio_sandbox.server import SandboxServer
@@ -480,60 +479,8 @@ def test_connection_refused_post_is_retried_until_the_deadline(runtime):
     assert r["statuscode"] == 7 and "may have reached" not in r["message"]
 
 
-# --- what the sandbox does not serve: canned answers --------------------------------
-
-def _page(key, sid):
-    def behaviour(req):
-        body = json.dumps({key: [{"sid": sid}], "next_page_uri": None, "page": 0}).encode()
-        return httpserver._response(200, b"OK", body)
-
-    return behaviour
-
-
-def _no_content(req):
-    return b"HTTP/1.1 204 NO CONTENT\r\nContent-Length: 0\r\n\r\n"
-
-
-# (seed 001 resource, path under the account, list key, sid)
-CANNED = [
-    ("Applications", "applications", "AP" + "1" * 32),
-    ("OutgoingCallerIds", "outgoing_caller_ids", "PN" + "1" * 32),
-    ("SMS/ShortCodes", "short_codes", "SC" + "1" * 32),
-    ("ConnectApps", "connect_apps", "CN" + "1" * 32),
-    ("Conferences", "conferences", "CF" + "1" * 32),
-    ("Queues", "queues", "QU" + "1" * 32),
-    ("Transcriptions", "transcriptions", "TR" + "1" * 32),
-    ("Notifications", "notifications", "NO" + "1" * 32),
-    ("IncomingPhoneNumbers/Local", "incoming_phone_numbers", "PN" + "1" * 32),
-    ("IncomingPhoneNumbers/TollFree", "incoming_phone_numbers", "PN" + "1" * 32),
-]
-
-
-@pytest.mark.parametrize("path,key,sid", CANNED, ids=[c[0] for c in CANNED])
-def test_any_account_resource_through_the_generic_layer(runtime, server, monkeypatch, path,
-                                                        key, sid):
-    monkeypatch.setitem(httpserver.BEHAVIOURS, "page", _page(key, sid))
-    monkeypatch.setitem(httpserver.BEHAVIOURS, "gone", _no_content)
-    server.script = ["page", "ok", "ok", "ok", "gone"]
-    r = "c.resource(%r, %r, (%r,))" % (path, key, sid[:2])
-    out = run(runtime, server.url(), [
-        "[x['sid'] for x in %s.list(friendly_name='lab')]" % r,
-        "%s.fetch(%r)['statuscode']" % (r, sid),
-        "%s.create(friendly_name='lab', status_callback='https://cb.test/x')['statuscode']" % r,
-        "%s.update(%r, friendly_name='lab 2')['statuscode']" % (r, sid),
-        "%s.delete(%r)['statuscode']" % (r, sid),
-    ])
-    assert out == [[sid], 201, 201, 201, 204]
-    base = "/2010-04-01/Accounts/%s/%s" % (SID, path)
-    got = [(q["method"], q["path"], q["form"]) for q in server.requests]
-    assert got == [
-        ("GET", base + ".json?FriendlyName=lab&PageSize=10", []),
-        ("GET", "%s/%s.json" % (base, sid), []),
-        ("POST", base + ".json", [("FriendlyName", "lab"), ("StatusCallback", "https://cb.test/x")]),
-        ("POST", "%s/%s.json" % (base, sid), [("FriendlyName", "lab 2")]),
-        ("DELETE", "%s/%s.json" % (base, sid), []),
-    ]
-
+# --- what only canned answers show: the raw request and the bytes on the wire ----------
+# (the other resources the generic layer reaches are in tests/test_rest_resources.py)
 
 def test_raw_request_like_twilio_node(runtime, server):
     out = run(runtime, server.url(), [
