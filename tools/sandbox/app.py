@@ -31,9 +31,10 @@ from . import (
 from .accounts import ensure_account, ensure_key
 from .endpoints import json, no_content, params_of
 from .errors import TwilioError, error_response, method_not_allowed, not_found
-from .numbers import ensure_number
+from .numbers import ensure_number, find
 from .scheduler import Scheduler
 from .settings import Settings
+from .signing import HMAC_SHA1, HMAC_SHA256, Signer
 from .store import Store
 
 
@@ -85,13 +86,26 @@ class Sandbox:
         if count > limit:
             raise TwilioError(20429, "Too Many Requests", 429, {"Retry-After": "1"})
 
-    async def webhook(self, account_sid, url, params, method="POST", resource_sid=None):
-        """Call a user's URL as Twilio would, signed with the account's auth token;
-        failures are recorded as debugger alerts."""
+    def signer(self, account_sid, resource_sid=None):
+        """The account's auth token (HMAC-SHA1), unless the number the webhook is about
+        (a message's or call's own number) was set to sign with a SharedKey."""
+        number = numbers.number_of(self.store, resource_sid)
+        setting = number.private.get("signing") if number else None
+        if setting:
+            return Signer(setting["secret"], setting["algorithm"], setting["key_id"])
         account = self.store.get("account", account_sid)
-        token = account.data["auth_token"] if account else self.settings.auth_token
+        return Signer(account.data["auth_token"] if account else self.settings.auth_token)
+
+    async def webhook(self, account_sid, url, params, method="POST", resource_sid=None):
+        """Call a user's URL as Twilio would, signed (see `signer`); failures are
+        recorded as debugger alerts."""
         result = await webhooks.call(
-            url, params, token, method, self.settings.webhook_timeout, self.settings.webhook_ca
+            url,
+            params,
+            self.signer(account_sid, resource_sid),
+            method,
+            self.settings.webhook_timeout,
+            self.settings.webhook_ca,
         )
         if not result.ok:
             alerts.record(
@@ -159,6 +173,52 @@ async def _advance_clock(request):
     return json({"offset": sandbox.scheduler.offset})
 
 
+def _number_view(record):
+    signing = record.private.get("signing") or {}
+    return {
+        "phone_number": record.data["phone_number"],
+        "sid": record.sid,
+        "sms_url": record.data["sms_url"],
+        "sms_method": record.data["sms_method"],
+        "signature_algorithm": signing.get("algorithm", HMAC_SHA1),
+        "signature_key_id": signing.get("key_id"),
+    }
+
+
+async def _numbers(request):
+    store = request.app.state.sandbox.store
+    found = store.all("incoming_phone_number", newest_first=False)
+    return json({"numbers": [_number_view(r) for r in found]})
+
+
+async def _number_settings(request):
+    """What a number's console page sets: SmsUrl (and SmsMethod), and how its webhooks
+    are signed (SignatureAlgorithm=HMAC_SHA256 with SharedKeySecret, optional
+    SharedKeyId; HMAC_SHA1 goes back to the auth token)."""
+    sandbox = request.app.state.sandbox
+    number = find(sandbox.store, request.path_params["number"])
+    if number is None:
+        raise not_found(request.url.path)
+    params = await params_of(request)
+    numbers.apply(number, params)  # SmsUrl, SmsMethod… checked as the REST update checks them
+    algorithm = params.get("SignatureAlgorithm")
+    if algorithm == HMAC_SHA256:
+        secret = params.get("SharedKeySecret", "")
+        if not secret:
+            raise TwilioError(20001, "SharedKeySecret is required with HMAC_SHA256")
+        key_id = params.get("SharedKeyId") or "webhooks_sharedkey_" + number.sid[2:]
+        number.private["signing"] = {"algorithm": algorithm, "secret": secret, "key_id": key_id}
+    elif algorithm == HMAC_SHA1:
+        number.private.pop("signing", None)
+    elif algorithm is not None:
+        raise TwilioError(
+            20001, "SignatureAlgorithm must be HMAC_SHA1 or HMAC_SHA256, got %r" % algorithm
+        )
+    sandbox.store.update(number)
+    sandbox.changed()
+    return json(_number_view(number))
+
+
 async def _twilio_error(request, exc):
     return error_response(exc)
 
@@ -207,6 +267,8 @@ def create_app(db_path=":memory:", settings=None, **overrides):
         Route("/sandbox/alerts", _all_alerts, methods=["GET"]),
         Route("/sandbox/opt-outs", _opt_outs, methods=["POST", "DELETE"]),
         Route("/sandbox/clock", _advance_clock, methods=["POST"]),
+        Route("/sandbox/numbers", _numbers, methods=["GET"]),
+        Route("/sandbox/numbers/{number}", _number_settings, methods=["POST"]),
     ]
     app = Starlette(
         routes=routes,

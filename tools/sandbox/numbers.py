@@ -89,6 +89,19 @@ def find(store, phone_number):
     return None
 
 
+def number_of(store, resource_sid):
+    """The account's own number a message or call is about: the one texted or called
+    for inbound traffic, the sender otherwise; None when there is none."""
+    record = None
+    if resource_sid:
+        record = store.get("message", resource_sid) or store.get("call", resource_sid)
+    if record is None:
+        return None
+    inbound = record.data.get("direction") == "inbound"
+    address = record.data["to"] if inbound else record.data["from"]
+    return find(store, address.split(":", 1)[-1] if address.startswith("whatsapp:") else address)
+
+
 def ensure_number(store, account_sid, phone_number):
     record = find(store, phone_number)
     if record is None:
@@ -102,7 +115,7 @@ def ensure_number(store, account_sid, phone_number):
     return record
 
 
-def _apply(record, params):
+def apply(record, params):
     for name, field in SETTABLE.items():
         value = params.get(name)
         if value is None:
@@ -179,7 +192,7 @@ async def _list(sandbox, request, account, params):
         if kind and KINDS[kind] != number_type(number):
             raise TwilioError(21422, "PhoneNumber %s is not a %s number" % (number, KINDS[kind]))
         record = ensure_number(store, account.sid, number)
-        _apply(record, params)
+        apply(record, params)
         store.update(record)
         return json(record.data, 201)
     records = store.all("incoming_phone_number", account.sid)
@@ -207,7 +220,7 @@ async def _instance(sandbox, request, account, params):
         sandbox.store.delete("incoming_phone_number", record.sid)
         return no_content()
     if request.method == "POST":
-        _apply(record, params)
+        apply(record, params)
         record.data["date_updated"] = rfc2822(utcnow())
         sandbox.store.update(record)
     return json(record.data)

@@ -11,7 +11,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from .formats import new_sid
-from .signing import signature
 
 USER_AGENT = "TwilioProxy/1.1"
 
@@ -58,8 +57,9 @@ def _split(url):
     return urlunsplit(parts._replace(fragment="")), parts.fragment
 
 
-def signed_request(url, params, auth_token, method="POST"):
-    """(method, url, body, headers) for a webhook with `params`; GET puts them in the query."""
+def signed_request(url, params, signer, method="POST"):
+    """(method, url, body, headers) for a webhook with `params`, signed by `signer`
+    (signing.Signer); GET puts the params in the query."""
     target, _ = _split(url)
     headers = {
         "User-Agent": USER_AGENT,
@@ -69,19 +69,19 @@ def signed_request(url, params, auth_token, method="POST"):
     if method.upper() == "GET":
         separator = "&" if urlsplit(target).query else "?"
         target = target + separator + urlencode(params) if params else target
-        headers["X-Twilio-Signature"] = signature(auth_token, target, [])
+        headers.update(signer.headers(target, []))
         return "GET", target, None, headers
     headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
-    headers["X-Twilio-Signature"] = signature(auth_token, target, params)
+    headers.update(signer.headers(target, params))
     return "POST", target, urlencode(params).encode(), headers
 
 
-async def call(url, params, auth_token, method="POST", read_timeout=15.0, verify=True):
+async def call(url, params, signer, method="POST", read_timeout=15.0, verify=True):
     """Make the request, retrying per the URL's overrides; the same idempotency
     token and signature go with every attempt."""
     _, fragment = _split(url)
     overrides = Overrides(fragment, read_timeout)
-    method, target, body, headers = signed_request(url, params, auth_token, method)
+    method, target, body, headers = signed_request(url, params, signer, method)
     timeout = httpx.Timeout(overrides.read, connect=overrides.connect)
     deadline = time.monotonic() + overrides.total
     result = None
