@@ -70,6 +70,7 @@ class Config:
     dashboard_password: str = ""
     account_sid: str = ""
     auth_token: str = ""
+    shared_key_secret: str = ""  # Twilio SharedKey for HMAC-SHA256 webhook signatures
     twilio_base_url: str = "https://api.twilio.com"
     twilio_number: str = ""
     devices: dict = field(default_factory=dict)
@@ -210,6 +211,7 @@ def parse(text, environ=None):
     env = os.environ if environ is None else environ
     config.account_sid = env.get("TWILIO_ACCOUNT_SID", "")
     config.auth_token = env.get("TWILIO_AUTH_TOKEN", "")
+    config.shared_key_secret = env.get("TWILIO_SHARED_KEY_SECRET", "")
     config.dashboard_password = env.get("UTWILIO_DASHBOARD_PASSWORD", "")
     config.public_url = config.public_url.rstrip("/")
     return _check(config)

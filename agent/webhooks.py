@@ -2,7 +2,9 @@
 
 Each must carry a valid X-Twilio-Signature over the URL Twilio called, which behind a
 proxy or tunnel is the configured `public_url`, not the one the agent sees; without
-one: 403, and nothing is read further or stored."""
+one: 403, and nothing is read further or stored. The signature is HMAC-SHA1 with the
+auth token, or, when X-Twilio-Webhooks-Signature-Settings says so, HMAC-SHA256 with the
+SharedKey secret (TWILIO_SHARED_KEY_SECRET)."""
 
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -52,12 +54,35 @@ async def _signed_params(request):
     except ValueError as error:
         return None, JSONResponse({"error": "malformed form body: %s" % error}, 400)
     claimed = request.headers.get("x-twilio-signature", "")
+    secret, algorithm, refusal = _signing(config, request)
+    if refusal:
+        return None, refusal
     if not claimed or not signature.validate(
-        config.auth_token, claimed, signed_url(config, request), params=pairs
+        secret, claimed, signed_url(config, request), params=pairs, algorithm=algorithm
     ):
         logs.warning("webhook.forged", path=request.url.path, signed=bool(claimed))
         return None, JSONResponse({"error": "missing or wrong X-Twilio-Signature"}, 403)
     return Params(pairs), None
+
+
+def _signing(config, request):
+    """-> (secret, algorithm, None) or (None, None, the refusal). Without
+    X-Twilio-Webhooks-Signature-Settings Twilio signed with the auth token and HMAC-SHA1;
+    with it, with the SharedKey secret and the algorithm it names (HMAC_SHA256)."""
+    settings = request.headers.get(signature.SETTINGS_HEADER.lower())
+    if settings is None:
+        return config.auth_token, signature.HMAC_SHA1, None
+    algorithm = signature.algorithm(settings)
+    if algorithm not in (signature.HMAC_SHA1, signature.HMAC_SHA256):
+        logs.warning("webhook.forged", path=request.url.path, algorithm=algorithm[:40])
+        return None, None, JSONResponse(
+            {"error": "unsupported signature algorithm %r" % algorithm[:40]}, 403)
+    if not config.shared_key_secret:
+        logs.warning("webhook.unverifiable", hint="set TWILIO_SHARED_KEY_SECRET")
+        return None, None, JSONResponse(
+            {"error": "the webhook is signed with a SharedKey (%s): give the agent its "
+                      "secret in TWILIO_SHARED_KEY_SECRET" % algorithm}, 403)
+    return config.shared_key_secret, algorithm, None
 
 
 async def sms(request):
