@@ -79,6 +79,12 @@ def parse_args(argv=None):
     parser.add_argument("--tls-cert", help="PEM certificate chain: serve HTTPS")
     parser.add_argument("--tls-key", help="PEM private key for --tls-cert")
     parser.add_argument("--log-level", default="info")
+    parser.add_argument(
+        "--selftest",
+        action="store_true",
+        help="drive every resource the sandbox serves with the official Python client"
+        " (on a private sandbox) and print a table of the results",
+    )
     args = parser.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
@@ -116,6 +122,10 @@ def banner(base_url, settings):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.selftest:
+        from .selftest import main as selftest
+
+        sys.exit(selftest())
     overrides = {
         "account_sid": args.account_sid,
         "auth_token": args.auth_token,
