@@ -83,3 +83,34 @@ def test_cli_rejects_a_certificate_without_its_key():
     )
     assert result.returncode == 2
     assert "--tls-cert and --tls-key go together" in result.stderr
+
+
+def number(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "utwilio_sandbox", "number", *args],
+        capture_output=True, text=True, timeout=30,
+    )
+
+
+def test_number_webhook_sets_the_sms_url_of_a_running_sandbox(live):
+    done = number("--url", live.url, "webhook", "+15005550006",
+                  "http://127.0.0.1:8020/twilio/sms")
+    assert done.returncode == 0, done.stderr
+    assert "+15005550006: texts go to POST http://127.0.0.1:8020/twilio/sms" in done.stdout
+    record = [r for r in live.sandbox.store.all("incoming_phone_number")
+              if r.data["phone_number"] == "+15005550006"][0]
+    assert record.data["sms_url"] == "http://127.0.0.1:8020/twilio/sms"
+    done = number("--url", live.url, "signing", "+15005550006", "HMAC_SHA256",
+                  "--secret", "s3cret", "--key-id", "webhooks_sharedkey_lab")
+    assert done.returncode == 0, done.stderr
+    assert "signed with HMAC_SHA256 (key webhooks_sharedkey_lab)" in done.stdout
+
+
+def test_number_command_errors_name_the_fix(live):
+    bad = number("--url", live.url, "webhook", "+15005550006", "not-a-url")
+    assert bad.returncode == 1 and "SmsUrl is not a valid URL" in bad.stderr
+    unknown = number("--url", live.url, "webhook", "+15559999999", "http://127.0.0.1:1/x")
+    assert unknown.returncode == 1 and "+15559999999 is not one of the sandbox's numbers" in (
+        unknown.stderr)
+    nobody = number("--url", "http://127.0.0.1:9", "webhook", "+15005550006", "http://a.test/")
+    assert nobody.returncode == 1 and "no sandbox at http://127.0.0.1:9" in nobody.stderr

@@ -1,9 +1,13 @@
 """`utwilio-sandbox`: serve the sandbox and say how to point clients at it."""
 
 import argparse
+import json as jsonlib
 import signal
 import socket
 import sys
+from urllib.error import HTTPError
+from urllib.parse import quote, urlencode
+from urllib.request import ProxyHandler, Request, build_opener
 
 import uvicorn
 
@@ -120,7 +124,72 @@ def banner(base_url, settings):
     )
 
 
+def number_command(argv):
+    """`utwilio-sandbox number webhook|signing …`: a running sandbox's number settings,
+    as Twilio's console sets them (POST /sandbox/numbers/{number})."""
+    parser = argparse.ArgumentParser(
+        prog="utwilio-sandbox number",
+        description="Set a number's SMS webhook or webhook signature in a running sandbox.",
+    )
+    parser.add_argument(
+        "--url",
+        default="http://127.0.0.1:%d" % DEFAULT_PORT,
+        help="the running sandbox (default: %(default)s)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    hook = commands.add_parser("webhook", help="where texts to the number are POSTed (SmsUrl)")
+    hook.add_argument("number", metavar="E164")
+    hook.add_argument("sms_url", metavar="URL", help="e.g. http://127.0.0.1:8020/twilio/sms")
+    hook.add_argument("--method", default="POST", choices=["POST", "GET"])
+    sign = commands.add_parser("signing", help="how the number's webhooks are signed")
+    sign.add_argument("number", metavar="E164")
+    sign.add_argument("algorithm", choices=["HMAC_SHA1", "HMAC_SHA256"])
+    sign.add_argument("--secret", default="", help="the SharedKey secret (HMAC_SHA256)")
+    sign.add_argument("--key-id", default="", help="the SharedKey's id (default: made up)")
+    args = parser.parse_args(argv)
+    if args.command == "webhook":
+        fields = {"SmsUrl": args.sms_url, "SmsMethod": args.method}
+    else:
+        fields = {"SignatureAlgorithm": args.algorithm, "SharedKeySecret": args.secret}
+        if args.key_id:
+            fields["SharedKeyId"] = args.key_id
+    target = "%s/sandbox/numbers/%s" % (args.url.rstrip("/"), quote(args.number))
+    try:
+        request = Request(target, urlencode(fields).encode(), method="POST")
+        with build_opener(ProxyHandler({})).open(request, timeout=10) as r:  # loopback: no proxy
+            number = jsonlib.loads(r.read())
+    except HTTPError as error:
+        body = error.read().decode("utf-8", "replace")
+        try:
+            message = jsonlib.loads(body)["message"]
+        except (ValueError, KeyError):
+            message = "HTTP %d" % error.code
+        if error.code == 404:
+            message = "%s is not one of the sandbox's numbers" % args.number
+        sys.exit("utwilio-sandbox number: %s" % message)
+    except OSError as error:
+        sys.exit(
+            "utwilio-sandbox number: no sandbox at %s (%s): start one with `utwilio-sandbox`"
+            " or give --url" % (args.url, getattr(error, "reason", error))
+        )
+    if args.command == "webhook":
+        print("%s: texts go to %s %s" % (number["phone_number"], args.method, number["sms_url"]))
+    else:
+        print(
+            "%s: webhooks signed with %s%s"
+            % (
+                number["phone_number"],
+                number["signature_algorithm"],
+                " (key %s)" % number["signature_key_id"] if number["signature_key_id"] else "",
+            )
+        )
+    return 0
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["number"]:
+        sys.exit(number_command(argv[1:]))
     args = parse_args(argv)
     if args.selftest:
         from .selftest import main as selftest

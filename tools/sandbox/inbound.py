@@ -3,6 +3,7 @@ SmsUrl gets Twilio's webhook (SmsFallbackUrl if that fails), and the TwiML reply
 carried out: each <Message> becomes an SMS back to the phone."""
 
 import xml.etree.ElementTree as ElementTree
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import QueryParams
 from starlette.routing import Route
@@ -125,7 +126,12 @@ async def deliver(sandbox, sid):
     """POST the webhook (fallback on failure) and act on the TwiML that comes back."""
     record = sandbox.store.get("message", sid)
     number = find(sandbox.store, split_channel(record.data["to"])[1]) if record else None
-    if number is None or not number.data["sms_url"]:
+    if number is None:
+        return
+    if not number.data["sms_url"]:  # Twilio keeps the message; nobody is told
+        record.private["no_webhook"] = True
+        sandbox.store.update(record)
+        sandbox.changed()
         return
     params = webhook_params(record)
     result = await sandbox.webhook(
@@ -259,11 +265,35 @@ async def _conversation(request):
     phone, number = request.query_params.get("phone", ""), request.query_params.get("number", "")
     pair = {phone, number}
     found = [
-        r.data
+        dict(r.data, webhook_error=_webhook_error(sandbox, r))
         for r in sandbox.store.all("message", newest_first=False)
         if {split_channel(r.data["from"])[1], split_channel(r.data["to"])[1]} == pair
     ]
     return json({"messages": found, "version": sandbox.version})
+
+
+def _webhook_error(sandbox, record):
+    """Why the webhook for an inbound text did not work, as the debugger saw it: the
+    first error alert ({code, message, more_info}), or that the number has no SmsUrl."""
+    if record.data["direction"] != "inbound":
+        return None
+    if record.private.get("no_webhook"):
+        number = split_channel(record.data["to"])[1]
+        return {
+            "code": None,
+            "message": "%s has no SMS webhook (SmsUrl): set one with utwilio-sandbox number"
+            " webhook %s URL" % (number, number),
+            "more_info": None,
+        }
+    for alert in sandbox.store.all("alert", record.account_sid, newest_first=False):
+        if alert.data["resource_sid"] == record.sid and alert.data["log_level"] == "error":
+            detail = dict(parse_qsl(alert.data["alert_text"])).get("Msg", "")
+            return {
+                "code": int(alert.data["error_code"]),
+                "message": detail,
+                "more_info": alert.data["more_info"],
+            }
+    return None
 
 
 def routes():

@@ -1,4 +1,9 @@
-"""The phone page: a browser stands in for a person's phone texting the sandbox."""
+"""The phone page: a browser stands in for a person's phone texting the sandbox.
+
+It texts a number, shows the conversation with times (its own texts labelled as sent),
+says why a text got no answer (no webhook, or the webhook's failure with Twilio's error
+code from the debugger: 11200 for an HTTP error status, 11205 for a connection failure
+or timeout), and sets the number's SMS webhook as Twilio's console does."""
 
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -8,43 +13,92 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sandbox phone</title>
 <style>
- body { font: 16px system-ui, sans-serif; max-width: 28rem; margin: 1rem auto; }
+ * { box-sizing: border-box; }
+ body { font: 16px system-ui, sans-serif; max-width: 28rem; margin: 0 auto; padding: .75rem; }
+ h1 { font-size: 1.3rem; margin: .2rem 0 .6rem; }
  label { display: block; margin: .3rem 0; }
- #conversation { list-style: none; padding: 0; min-height: 12rem; border: 1px solid #ccc;
-   border-radius: .5rem; padding: .5rem; }
+ input, select, button { font: inherit; max-width: 100%; }
+ .row { display: flex; gap: .5rem; align-items: center; }
+ .row input, .row select { flex: 1; min-width: 0; }
+ #conversation { list-style: none; padding: .5rem; margin: .5rem 0; min-height: 12rem;
+   border: 1px solid #ccc; border-radius: .5rem; overflow-wrap: anywhere; }
  #conversation li { margin: .3rem 0; padding: .4rem .6rem; border-radius: .8rem;
-   max-width: 80%; white-space: pre-wrap; }
+   max-width: 85%; white-space: pre-wrap; }
  #conversation li.sent { background: #0b84ff; color: white; margin-left: auto; }
  #conversation li.received { background: #e5e5ea; }
- #conversation small { display: block; opacity: .7; font-size: .7rem; }
- form { display: flex; gap: .5rem; margin-top: .5rem; } #body { flex: 1; }
+ #conversation small { display: block; opacity: .8; font-size: .7rem; }
+ #conversation .problem { display: block; margin-top: .2rem; padding: .2rem .4rem;
+   border-radius: .4rem; background: #fff3cd; color: #5c4400; font-size: .75rem; }
+ #conversation .problem a { color: inherit; }
+ form { margin-top: .5rem; }
+ #error, #webhook-note { min-height: 1.2em; margin: .3rem 0; }
+ #error { color: #b00020; }
 </style></head>
 <body>
 <h1>Sandbox phone</h1>
-<label>This phone <input id="phone" value="+15551234567"></label>
-<label>Texting <select id="number"></select></label>
+<label class="row">This phone <input id="phone" value="+15551234567" inputmode="tel"></label>
+<label class="row">Texting <select id="number"></select></label>
+<form id="hook" class="row"><input id="webhook" type="url" aria-label="SMS webhook URL"
+ placeholder="SMS webhook URL, e.g. http://127.0.0.1:8020/twilio/sms">
+<button id="set-webhook" type="submit">Set</button></form>
+<p id="webhook-note" aria-live="polite"></p>
 <ul id="conversation" aria-live="polite"></ul>
-<form id="compose"><input id="body" placeholder="Text message" autocomplete="off">
+<form id="compose" class="row"><input id="body" placeholder="Text message" autocomplete="off">
 <button id="send" type="submit">Send</button></form>
 <p id="error" role="alert"></p>
 <script>
 const $ = (id) => document.getElementById(id);
 let shown = "";
+let numbers = {};
 function bare(address) { return address.replace(/^whatsapp:/, ""); }
+function time(rfc2822) {
+  const moment = new Date(rfc2822);
+  return isNaN(moment) ? "" : moment.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+}
+function showWebhook() {
+  const number = numbers[$("number").value];
+  if (!number) return;
+  $("webhook").value = number.sms_url || "";
+  $("webhook-note").textContent = number.sms_url
+    ? "Webhook: " + number.sms_method + " " + number.sms_url
+      + " (signed " + number.signature_algorithm + ")"
+    : "No SMS webhook set: texts to " + number.phone_number + " get no answer.";
+}
+async function loadNumbers() {
+  const listed = await (await fetch("/sandbox/numbers")).json();
+  numbers = {};
+  for (const number of listed.numbers) numbers[number.phone_number] = number;
+}
 async function load() {
-  const info = await (await fetch("/sandbox/info")).json();
-  for (const number of info.numbers) {
+  await loadNumbers();
+  for (const number of Object.keys(numbers)) {
     const option = document.createElement("option");
     option.value = option.textContent = number;
     $("number").appendChild(option);
   }
+  showWebhook();
   poll();
+}
+function problem(m) {
+  const note = document.createElement("span");
+  note.className = "problem";
+  const error = m.webhook_error;
+  note.textContent = error.code ? "Webhook failed: " + error.code + " " + error.message + " "
+                                : error.message;
+  if (error.more_info) {
+    const link = document.createElement("a");
+    link.href = error.more_info;
+    link.textContent = "(Twilio error " + error.code + ")";
+    note.appendChild(link);
+  }
+  return note;
 }
 async function poll() {
   try {
     const query = new URLSearchParams({phone: $("phone").value, number: $("number").value});
     const reply = await (await fetch("/sandbox/conversation?" + query)).json();
-    const key = JSON.stringify(reply.messages.map((m) => [m.sid, m.status, m.body]));
+    const key = JSON.stringify(reply.messages.map(
+      (m) => [m.sid, m.status, m.body, m.webhook_error && m.webhook_error.message]));
     if (key !== shown) {
       shown = key;
       $("conversation").replaceChildren(...reply.messages.map((m) => {
@@ -55,8 +109,11 @@ async function poll() {
         item.dataset.status = m.status;
         item.textContent = m.body;
         const note = document.createElement("small");
-        note.textContent = m.status;
+        note.className = "meta";
+        note.textContent = (fromPhone ? "Sent" : "Reply, " + m.status) + " · "
+                           + time(m.date_created);
         item.appendChild(note);
+        if (m.webhook_error) item.appendChild(problem(m));
         return item;
       }));
     }
@@ -64,8 +121,27 @@ async function poll() {
     setTimeout(poll, 300);
   }
 }
+$("number").addEventListener("change", () => { shown = ""; showWebhook(); });
+$("hook").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const number = $("number").value;
+  const body = new URLSearchParams({SmsUrl: $("webhook").value});
+  const response = await fetch("/sandbox/numbers/" + encodeURIComponent(number),
+                               {method: "POST", body});
+  if (response.ok) {
+    numbers[number] = await response.json();
+    showWebhook();
+    $("error").textContent = "";
+  } else {
+    $("error").textContent = (await response.json()).message;
+  }
+});
 $("compose").addEventListener("submit", async (event) => {
   event.preventDefault();
+  if (!$("body").value.trim()) {
+    $("error").textContent = "Type a message first: an empty text is not sent.";
+    return;
+  }
   const body = new URLSearchParams({From: $("phone").value, To: $("number").value,
                                     Body: $("body").value});
   const response = await fetch("/sandbox/phone/messages", {method: "POST", body});
