@@ -29,10 +29,10 @@ def node_command():
     """node, checked: missing Node.js or modules fail the test with what to do."""
     node = shutil.which("node")
     if node is None:
-        pytest.fail("Node.js 20+ is not installed; the Node client test needs it: " + SETUP_HINT)
+        pytest.fail("Node.js 18+ is not installed; the Node client test needs it: " + SETUP_HINT)
     version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
-    if int(version.strip().lstrip("v").split(".")[0]) < 20:
-        pytest.fail("Node.js %s is too old; twilio %s needs 20+" % (version.strip(), PINNED))
+    if int(version.strip().lstrip("v").split(".")[0]) < 18:
+        pytest.fail("Node.js %s is too old; twilio %s needs 18+" % (version.strip(), PINNED))
     if not (NODE_DIR / "node_modules" / "twilio" / "package.json").exists():
         pytest.fail("the npm `twilio` client is not installed: " + SETUP_HINT)
     return node
