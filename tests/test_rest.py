@@ -76,7 +76,7 @@ def test_send_sms_mms_and_messaging_service(runtime, sandbox):
         % (TO, OURS),
         "c.messages.create(to=%r, from_=%r, media_url=['https://x.test/a.jpg', "
         "'https://x.test/b.png'])" % (TO, OURS),
-        "c.messages.create(to=%r, body='via service', messaging_service_sid='MG' + '1' * 32)"
+        "c.messages.create(to=%r, body='via service', messaging_service_sid='MG' + '0' * 31 + '1')"
         % TO,
     ])
     sms, mms, service = out
@@ -84,7 +84,7 @@ def test_send_sms_mms_and_messaging_service(runtime, sandbox):
     assert sms["data"]["body"] == "Grüße 😀"
     assert mms["data"]["num_media"] == "2" and mms["data"]["body"] == ""
     assert service["status"] == "accepted"
-    assert service["data"]["messaging_service_sid"] == "MG" + "1" * 32
+    assert service["data"]["messaging_service_sid"] == "MG" + "0" * 31 + "1"  # the sandbox's
     private = [r.private for r in sandbox.sandbox.store.all("message", newest_first=False)]
     assert private[0]["status_callback"] == "https://cb.test/s"
     media = sandbox.sandbox.store.all("media", parent_sid=mms["sid"], newest_first=False)

@@ -171,7 +171,8 @@ def test_messaging_services_on_the_messaging_host(runtime, sandbox):
         "c.request('GET', '/v1/Services/' + s['sid'], None, 'messaging')['data']['friendly_name']",
         "[x['sid'] for x in c.request('GET', '/v1/Services', None, 'messaging')['data']"
         "['services']]",
-        ("pn", "next(c.incoming_phone_numbers.list(phone_number=%r))" % OURS),
+        ("n", "next(c.available_phone_numbers('US').list(limit=1))"),
+        ("pn", "c.incoming_phone_numbers.create(phone_number=n['phone_number'])"),
         "c.request('POST', '/v1/Services/' + s['sid'] + '/PhoneNumbers', "
         "{'PhoneNumberSid': pn['sid']}, 'messaging')['statuscode']",
         "c.messages.create(to=%r, body='via service', messaging_service_sid=s['sid'])['status']"
@@ -180,8 +181,8 @@ def test_messaging_services_on_the_messaging_host(runtime, sandbox):
         "c.request('DELETE', '/v1/Services/' + s['sid'], None, 'messaging')['statuscode']",
     ])
     assert out[0]["statuscode"] == 201 and out[0]["sid"].startswith("MG")
-    assert out[1] == "alerts" and out[2] == [out[0]["sid"]]
-    assert out[4:] == [201, "accepted", 20001, 204]
+    assert out[1] == "alerts" and out[2] == [out[0]["sid"], "MG" + "0" * 31 + "1"]  # + default
+    assert out[5:] == [201, "accepted", 20001, 204]
 
 
 def test_raw_request_like_twilio_node(runtime, sandbox):

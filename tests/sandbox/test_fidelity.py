@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from twilio.base.exceptions import TwilioRestException
 from utwilio_sandbox.clients import twilio_client
+from utwilio_sandbox.settings import DEFAULT_MESSAGING_SERVICE_SID
 
 FROM, TO = "+15005550006", "+15551234567"
-SERVICE = "MG" + "b" * 32
+SERVICE = DEFAULT_MESSAGING_SERVICE_SID
 TWIML = "<Response><Say>Greenhouse hot</Say></Response>"
 
 

@@ -4,11 +4,15 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 from utwilio_sandbox.clients import twilio_client
-from utwilio_sandbox.settings import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from utwilio_sandbox.settings import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_MESSAGING_SERVICE_SID,
+)
 
 AUTH = (DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
 MESSAGES = "/2010-04-01/Accounts/%s/Messages.json" % DEFAULT_ACCOUNT_SID
-SERVICE = "MG" + "1" * 32
+SERVICE = DEFAULT_MESSAGING_SERVICE_SID
 
 
 def send(server, **fields):

@@ -5,6 +5,7 @@ from utwilio_sandbox.settings import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_API_KEY_SECRET,
     DEFAULT_API_KEY_SID,
+    DEFAULT_MESSAGING_SERVICE_SID,
 )
 
 MESSAGES = "/2010-04-01/Accounts/%s/Messages.json" % DEFAULT_ACCOUNT_SID
@@ -113,8 +114,14 @@ def test_whatsapp_addresses_keep_their_prefix(client):
     assert response.json()["from"] == "whatsapp:" + FROM
 
 
+def test_a_messaging_service_must_exist_and_be_well_formed(client):
+    unknown = send(client, From=None, MessagingServiceSid="MG" + "a" * 32)
+    assert_error(unknown, 400, 21701)
+    assert_error(send(client, From=None, MessagingServiceSid="MG123"), 400, 21705)
+
+
 def test_messaging_service_without_from_picks_a_number_and_is_accepted(client):
-    service = "MG" + "a" * 32
+    service = DEFAULT_MESSAGING_SERVICE_SID  # the sandbox account's, holding its numbers
     response = send(client, From=None, MessagingServiceSid=service)
     assert response.status_code == 201
     assert response.json()["status"] == "accepted"
@@ -279,7 +286,7 @@ def test_a_message_on_its_way_cannot_be_deleted_or_redacted(client):
 
 
 def test_invalid_send_at_and_validity_period(client):
-    service = "MG" + "b" * 32
+    service = DEFAULT_MESSAGING_SERVICE_SID
     base = {"From": None, "MessagingServiceSid": service}
     assert_error(send(client, SendAt="2099-01-01T00:00:00Z", **base), 400, 35126)
     assert_error(send(client, ScheduleType="fixed", **base), 400, 35111)

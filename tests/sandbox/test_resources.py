@@ -8,6 +8,7 @@ import json
 import pytest
 from twilio.base.exceptions import TwilioRestException
 from utwilio_sandbox.clients import twilio_client
+from utwilio_sandbox.settings import DEFAULT_MESSAGING_SERVICE_SID
 
 FROM, TO = "+15005550006", "+15551234567"
 
@@ -136,11 +137,15 @@ def test_notifications_are_the_debugger_log(live, wait):
 
 def test_messaging_services_and_their_numbers(live):
     client = twilio_client(live.url)
+    [default] = client.messaging.v1.services.list()  # the sandbox account's, with its numbers
+    assert default.sid == DEFAULT_MESSAGING_SERVICE_SID
+    held = client.messaging.v1.services(default.sid).phone_numbers.list()
+    assert sorted(n.phone_number for n in held) == sorted([FROM, "+15017122661"])
     service = client.messaging.v1.services.create(friendly_name="alerts")
     assert service.sid.startswith("MG") and service.validity_period == 36000
     assert service.url.endswith("/v1/Services/" + service.sid)
     assert service.links["phone_numbers"].endswith("/PhoneNumbers")
-    assert [s.sid for s in client.messaging.v1.services.list()] == [service.sid]
+    assert [s.sid for s in client.messaging.v1.services.list()] == [service.sid, default.sid]
     assert (
         client.messaging.v1.services(service.sid).update(friendly_name="greenhouse").friendly_name
         == "greenhouse"
@@ -149,17 +154,31 @@ def test_messaging_services_and_their_numbers(live):
         lambda: client.messages.create(to=TO, messaging_service_sid=service.sid, body="x")
     )
     assert sent_without == (400, 21704)
-    [number] = client.incoming_phone_numbers.list(phone_number=FROM)
-    added = client.messaging.v1.services(service.sid).phone_numbers.create(
-        phone_number_sid=number.sid
-    )
-    assert (added.sid, added.phone_number) == (number.sid, FROM)
+    [ours] = client.incoming_phone_numbers.list(phone_number=FROM)
+    numbers = client.messaging.v1.services(service.sid).phone_numbers
+    assert code(lambda: numbers.create(phone_number_sid=ours.sid)) == (409, 21710)  # in default
+    offer = client.available_phone_numbers("US").local.list(limit=1)[0].phone_number
+    bought = client.incoming_phone_numbers.create(phone_number=offer)
+    added = numbers.create(phone_number_sid=bought.sid)
+    assert (added.sid, added.phone_number) == (bought.sid, offer)
     message = client.messages.create(to=TO, messaging_service_sid=service.sid, body="hi")
     assert message.messaging_service_sid == service.sid and message.status == "accepted"
-    assert live.sandbox.store.get("message", message.sid).data["from"] == FROM
-    numbers = client.messaging.v1.services(service.sid).phone_numbers.list()
-    assert [n.phone_number for n in numbers] == [FROM]
-    assert client.messaging.v1.services(service.sid).phone_numbers(number.sid).delete()
+    assert live.sandbox.store.get("message", message.sid).data["from"] == offer
+    assert [n.phone_number for n in numbers.list()] == [offer]
+    assert numbers(bought.sid).delete() is True
+    assert code(
+        lambda: client.messages.create(to=TO, messaging_service_sid="MG" + "f" * 32, body="x")
+    ) == (400, 21701)
     assert code(lambda: client.messaging.v1.services.create(friendly_name="")) == (400, 20001)
     assert client.messaging.v1.services(service.sid).delete() is True
     assert code(lambda: client.messaging.v1.services(service.sid).fetch()) == (404, 20404)
+
+
+def test_a_released_number_leaves_its_messaging_service(live):
+    client = twilio_client(live.url)
+    offer = client.available_phone_numbers("US").local.list(limit=1)[0].phone_number
+    bought = client.incoming_phone_numbers.create(phone_number=offer)
+    service = client.messaging.v1.services.create(friendly_name="short-lived")
+    client.messaging.v1.services(service.sid).phone_numbers.create(phone_number_sid=bought.sid)
+    client.incoming_phone_numbers(bought.sid).delete()
+    assert client.messaging.v1.services(service.sid).phone_numbers.list() == []

@@ -54,8 +54,8 @@ class Sandbox:
         ensure_account(self.store, s.account_sid, s.auth_token)
         ensure_key(self.store, s.account_sid, s.api_key_sid, s.api_key_secret)
         resources.seed(self, s.account_sid)
-        for number in s.numbers:
-            ensure_number(self.store, s.account_sid, number)
+        owned = [ensure_number(self.store, s.account_sid, number) for number in s.numbers]
+        services.ensure_default(self, s.account_sid, s.messaging_service_sid, owned)
         for number in s.opted_out:
             self.store.opt_out(number)
 

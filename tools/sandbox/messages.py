@@ -67,20 +67,22 @@ def _recipient(params):
 def _sender(store, account, params, to_channel):
     sender = params.get("From")
     service = params.get("MessagingServiceSid")
-    if service and not is_sid(service, "MG"):
-        raise TwilioError(21701, "The Messaging Service Sid %s is invalid." % service)
+    if service:
+        if not is_sid(service, "MG"):
+            raise TwilioError(21705, "The Messaging Service Sid %s is invalid." % service)
+        found = store.get("service", service)
+        if found is None or found.account_sid != account.sid:
+            raise TwilioError(
+                21701,
+                "The Messaging Service %s does not exist or is not this account's." % service,
+            )
     if not sender:
         if not service:
             raise TwilioError(21603, "A 'From' phone number is required.")
-        if store.get("service", service) is not None:  # one created through /v1/Services
-            number = services.sender(store, account.sid, service)
-            if number is None:
-                raise TwilioError(21704, "The Messaging Service contains no phone numbers")
-            return to_channel, number
-        numbers = store.all("incoming_phone_number", account.sid, newest_first=False)
-        if not numbers:
+        number = services.sender(store, account.sid, service)
+        if number is None:
             raise TwilioError(21704, "The Messaging Service contains no phone numbers")
-        return to_channel, numbers[0].data["phone_number"]
+        return to_channel, number
     channel, number = split_channel(sender.strip())
     if not is_phone_number(number):
         raise TwilioError(

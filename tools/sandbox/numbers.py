@@ -218,6 +218,9 @@ async def _instance(sandbox, request, account, params):
     )
     if request.method == "DELETE":
         sandbox.store.delete("incoming_phone_number", record.sid)
+        for held in sandbox.store.all("service_number", account.sid):
+            if held.data["sid"] == record.sid:  # a released number leaves its service
+                sandbox.store.delete("service_number", held.sid)
         return no_content()
     if request.method == "POST":
         apply(record, params)

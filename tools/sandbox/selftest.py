@@ -88,7 +88,7 @@ def _messages(run):
         "create SendAt (scheduled)",
         lambda: c.messages.create(
             to=TO,
-            messaging_service_sid="MG" + "1" * 32,
+            messaging_service_sid=run.server.settings.messaging_service_sid,
             body="later",
             schedule_type="fixed",
             send_at=soon,
@@ -294,7 +294,8 @@ def _account(run):
         lambda s: s.update(friendly_name="x").friendly_name,
     )
     service = c.messaging.v1.services.create(friendly_name="numbers")
-    pn = c.incoming_phone_numbers.list(phone_number=FROM)[0]
+    offer = c.available_phone_numbers("US").local.list(limit=1)[0].phone_number
+    pn = c.incoming_phone_numbers.create(phone_number=offer)  # ours are in the default one
     numbers = c.messaging.v1.services(service.sid).phone_numbers
     run.check(
         "Messaging Service PhoneNumbers",
@@ -302,6 +303,11 @@ def _account(run):
         lambda: numbers.create(phone_number_sid=pn.sid).phone_number,
     )
     run.check("Messaging Service PhoneNumbers", "list", lambda: len(numbers.list()))
+    run.check(
+        "Messages",
+        "create via MessagingServiceSid",
+        lambda: c.messages.create(to=TO, messaging_service_sid=service.sid, body="x").status,
+    )
     run.check("Messaging Service PhoneNumbers", "delete", lambda: numbers(pn.sid).delete())
 
 

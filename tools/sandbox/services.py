@@ -84,13 +84,14 @@ def _apply(data, params):
         data[field] = value
 
 
-def _new_service(sandbox, account, params):
+def create(sandbox, account_sid, params, sid=None):
+    """A new Messaging Service (FriendlyName required, as at Twilio)."""
     if not params.get("FriendlyName"):
         raise TwilioError(20001, "Missing required parameter FriendlyName in the post body")
     now = iso(sandbox.scheduler.now())
-    sid = new_sid("MG")
+    sid = sid or new_sid("MG")
     data = {
-        "account_sid": account.sid,
+        "account_sid": account_sid,
         "area_code_geomatch": True,
         "date_created": now,
         "date_updated": now,
@@ -113,7 +114,7 @@ def _new_service(sandbox, account, params):
         "validity_period": 36000,
     }
     _apply(data, params)
-    return sandbox.store.insert("service", sid, account.sid, data, created=sandbox.scheduler.now())
+    return sandbox.store.insert("service", sid, account_sid, data, created=sandbox.scheduler.now())
 
 
 def _service(sandbox, request, account):
@@ -126,7 +127,7 @@ def _service(sandbox, request, account):
 @api_any
 async def _list(sandbox, request, account, params):
     if request.method == "POST":
-        return json(_service_json(_new_service(sandbox, account, params), request), 201)
+        return json(_service_json(create(sandbox, account.sid, params), request), 201)
     records = sandbox.store.all("service", account.sid)
     render = lambda r: _service_json(r, request)  # noqa: E731
     return json(paginate_v1(params, records, request, "services", render))
@@ -157,6 +158,48 @@ def _number_json(record, request):
     return data
 
 
+def add_number(sandbox, service, pn):
+    """Put IncomingPhoneNumber `pn` in `service`; a number is in one service at most."""
+    store = sandbox.store
+    for other in store.all("service_number", service.account_sid):
+        if other.data["sid"] == pn.sid:
+            raise TwilioError(
+                21710,
+                "Phone Number %s is already in Messaging Service %s"
+                % (pn.data["phone_number"], other.parent_sid),
+                409,
+            )
+    now = iso(sandbox.scheduler.now())
+    local = number_type(pn.data["phone_number"]) == "local"
+    data = {
+        "account_sid": service.account_sid,
+        "capabilities": ["SMS", "MMS", "Voice"] if local else ["SMS", "Voice"],
+        "country_code": "US",
+        "date_created": now,
+        "date_updated": now,
+        "phone_number": pn.data["phone_number"],
+        "service_sid": service.sid,
+        "sid": pn.sid,
+    }
+    return store.insert(
+        "service_number",
+        "%s:%s" % (service.sid, pn.sid),  # its sid is the PN's, unique only per service
+        service.account_sid,
+        data,
+        parent_sid=service.sid,
+        created=sandbox.scheduler.now(),
+    )
+
+
+def ensure_default(sandbox, account_sid, sid, numbers):
+    """The account's Messaging Service `sid`, made with `numbers` if it does not exist."""
+    if sandbox.store.get("service", sid) is not None:
+        return
+    service = create(sandbox, account_sid, {"FriendlyName": "Sandbox Messaging Service"}, sid)
+    for number in numbers:
+        add_number(sandbox, service, number)
+
+
 @api_any
 async def _numbers(sandbox, request, account, params):
     service = _service(sandbox, request, account)
@@ -169,33 +212,7 @@ async def _numbers(sandbox, request, account, params):
                 "The PhoneNumberSid %r is not a phone number of this account"
                 % params.get("PhoneNumberSid"),
             )
-        for other in store.all("service_number", account.sid):
-            if other.data["sid"] == pn.sid:
-                raise TwilioError(21710, "Phone Number is already in the Messaging Service", 409)
-        now = iso(sandbox.scheduler.now())
-        data = {
-            "account_sid": account.sid,
-            "capabilities": ["SMS", "MMS", "Voice"],
-            "country_code": "US",
-            "date_created": now,
-            "date_updated": now,
-            "phone_number": pn.data["phone_number"],
-            "service_sid": service.sid,
-            "sid": pn.sid,
-        }
-        data["capabilities"] = (
-            ["SMS", "MMS", "Voice"]
-            if number_type(pn.data["phone_number"]) == "local"
-            else ["SMS", "Voice"]
-        )
-        record = store.insert(
-            "service_number",
-            "%s:%s" % (service.sid, pn.sid),  # the same number's sid as the PN it is
-            account.sid,
-            data,
-            parent_sid=service.sid,
-            created=sandbox.scheduler.now(),
-        )
+        record = add_number(sandbox, service, pn)
         return json(_number_json(record, request), 201)
     records = store.all("service_number", account.sid, parent_sid=service.sid)
     render = lambda r: _number_json(r, request)  # noqa: E731

@@ -10,6 +10,8 @@ DEFAULT_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
 DEFAULT_API_KEY_SID = "SK00000000000000000000000000000001"
 DEFAULT_API_KEY_SECRET = "sandboxApiKeySecret0000000000001"
 DEFAULT_NUMBERS = ("+15005550006", "+15017122661")
+# A Messaging Service the account has, holding its numbers (send with MessagingServiceSid).
+DEFAULT_MESSAGING_SERVICE_SID = "MG00000000000000000000000000000001"
 # Twilio's magic test number for "recipient has opted out" (error 21610).
 DEFAULT_OPTED_OUT = ("+15005550004",)
 # Recipients whose messages end undelivered (30003) or failed (30001).
@@ -28,6 +30,7 @@ class Settings:
     api_key_sid: str = DEFAULT_API_KEY_SID
     api_key_secret: str = DEFAULT_API_KEY_SECRET
     numbers: tuple = DEFAULT_NUMBERS
+    messaging_service_sid: str = DEFAULT_MESSAGING_SERVICE_SID
     opted_out: tuple = DEFAULT_OPTED_OUT
     # Recipient number -> Twilio error code: messages to it end failed/undelivered.
     failing: dict = field(default_factory=lambda: dict(DEFAULT_FAILING))
