@@ -379,9 +379,8 @@ def _update_conference(sandbox, record, params):
         return
     if status != "completed":
         raise TwilioError(20001, "Status can only be completed, got %r" % status)
-    if record.data["status"] != "in-progress":
-        raise TwilioError(20404, "Conference %s is not in progress" % record.sid, 404)
-    _end_conference(sandbox, record, "conference-ended-via-api")
+    if record.data["status"] == "in-progress":  # ending an ended one changes nothing
+        _end_conference(sandbox, record, "conference-ended-via-api")
 
 
 @api
