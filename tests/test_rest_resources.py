@@ -95,12 +95,13 @@ def test_short_codes_and_connect_apps(runtime, sandbox):
         ("a", "next(%s.list())" % apps),
         "%s.update(a['sid'], friendly_name='lab')['data']['friendly_name']" % apps,
         "%s.fetch(a['sid'])['data']['friendly_name']" % apps,
-        "%s.delete(a['sid'])['code']" % apps,
+        "%s.delete(a['sid'])['statuscode']" % apps,
+        "list(%s.list())" % apps,
     ])
     assert out[0]["sid"].startswith("SC")
     assert out[1:4] == ["55555", "https://app.test/sc", 20004]  # no create: 405
     assert out[4]["sid"].startswith("CN")
-    assert out[5:] == ["lab", "lab", 20004]
+    assert out[5:] == ["lab", "lab", 204, []]
 
 
 def test_applications_and_queues_crud(runtime, sandbox):

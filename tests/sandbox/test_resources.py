@@ -54,7 +54,8 @@ def test_queues_crud(live):
     assert queue.sid.startswith("QU") and (queue.max_size, queue.current_size) == (10, 0)
     assert client.queues(queue.sid).update(max_size=20).max_size == 20
     assert [q.friendly_name for q in client.queues.list()] == ["support"]
-    assert code(lambda: client.queues.create(friendly_name="", max_size=5))[0] == 400
+    assert client.queues.create(friendly_name="default size").max_size == 1000  # Twilio's default
+    assert code(lambda: client.queues.create(friendly_name="", max_size=5)) == (400, 20001)
     assert client.queues(queue.sid).delete() is True
 
 
@@ -88,6 +89,10 @@ def test_short_codes_and_connect_apps_list_fetch_update(live):
     assert app.sid.startswith("CN") and app.permissions == ["get-all"]
     assert client.connect_apps(app.sid).update(friendly_name="renamed").friendly_name == "renamed"
     assert client.connect_apps(app.sid).fetch().friendly_name == "renamed"
+    fields = json.loads(client.request("GET", "https://api.twilio.com" + app.uri).text)
+    assert "date_created" not in fields and "date_updated" not in fields  # as at Twilio
+    assert client.connect_apps(app.sid).delete() is True
+    assert client.connect_apps.list() == []
 
 
 def test_conferences_start_from_twiml_and_end(live, wait):
@@ -182,3 +187,30 @@ def test_a_released_number_leaves_its_messaging_service(live):
     client.messaging.v1.services(service.sid).phone_numbers.create(phone_number_sid=bought.sid)
     client.incoming_phone_numbers(bought.sid).delete()
     assert client.messaging.v1.services(service.sid).phone_numbers.list() == []
+
+
+def test_urls_methods_and_flags_are_checked_alike_on_every_resource(live):
+    """Numbers, Messaging Services and the account resources check a parameter the
+    same way: a bad *Method is 21503, a bad *Url or *Callback 21502."""
+    client = twilio_client(live.url)
+    [number] = client.incoming_phone_numbers.list(phone_number=FROM)
+    service = client.messaging.v1.services(DEFAULT_MESSAGING_SERVICE_SID)
+    app = client.applications.create(friendly_name="checked")
+    assert code(lambda: client.incoming_phone_numbers(number.sid).update(sms_method="PUT")) == (
+        400,
+        21503,
+    )
+    assert code(lambda: service.update(fallback_method="PUT")) == (400, 21503)
+    assert code(lambda: client.applications(app.sid).update(sms_method="PUT")) == (400, 21503)
+    assert code(lambda: service.update(status_callback="not a url")) == (400, 21502)
+    assert code(lambda: client.applications(app.sid).update(sms_status_callback="x")) == (
+        400,
+        21502,
+    )
+    sticky = client.request(
+        "POST",
+        "https://messaging.twilio.com/v1/Services/" + DEFAULT_MESSAGING_SERVICE_SID,
+        data={"StickySender": "maybe"},
+    )
+    assert (sticky.status_code, json.loads(sticky.text)["code"]) == (400, 20001)
+    assert service.update(sticky_sender=False).sticky_sender is False

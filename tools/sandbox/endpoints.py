@@ -5,6 +5,7 @@ from starlette.responses import JSONResponse, Response
 
 from .accounts import authenticate, authenticate_any
 from .errors import TwilioError, not_found
+from .formats import is_url
 
 
 async def params_of(request):
@@ -57,3 +58,25 @@ def owned(store, kind, sid, account, path):
     if record is None or record.account_sid != account.sid:
         raise not_found(path)
     return record
+
+
+def setting(name, value, default=None):
+    """A create/update parameter checked as Twilio checks it: a *Method is GET or POST,
+    a *Url or *Callback a URL, and a field whose `default` is a flag or a count takes
+    true/false or digits; the value the field is set to."""
+    if name.endswith("Method"):
+        value = value.upper()
+        if value not in ("GET", "POST"):
+            raise TwilioError(21503, "%s must be GET or POST, got %s" % (name, value))
+    elif name.endswith(("Url", "Callback")):
+        if value and not is_url(value):
+            raise TwilioError(21502, "%s is not a valid URL: %s" % (name, value))
+    elif isinstance(default, bool):
+        if value.lower() not in ("true", "false"):
+            raise TwilioError(20001, "%s must be true or false, got %r" % (name, value))
+        value = value.lower() == "true"
+    elif isinstance(default, int):
+        if not value.isdigit():
+            raise TwilioError(20001, "%s must be a whole number, got %r" % (name, value))
+        value = int(value)
+    return value

@@ -2,9 +2,9 @@
 
 from starlette.routing import Route
 
-from .endpoints import api, json, no_content, owned
+from .endpoints import api, json, no_content, owned, setting
 from .errors import TwilioError
-from .formats import API_VERSION, is_phone_number, is_url, new_sid, rfc2822, utcnow
+from .formats import API_VERSION, is_phone_number, new_sid, rfc2822, utcnow
 from .paging import paginate
 
 ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
@@ -117,17 +117,8 @@ def ensure_number(store, account_sid, phone_number):
 
 def apply(record, params):
     for name, field in SETTABLE.items():
-        value = params.get(name)
-        if value is None:
-            continue
-        if name.endswith("Url") or name == "StatusCallback":
-            if value and not is_url(value):
-                raise TwilioError(21502, "%s is not a valid URL: %s" % (name, value))
-        elif name.endswith("Method"):
-            value = value.upper()
-            if value not in ("GET", "POST"):
-                raise TwilioError(21503, "%s must be GET or POST, got %s" % (name, value))
-        record.data[field] = value
+        if params.get(name) is not None:
+            record.data[field] = setting(name, params[name])
 
 
 def available(store, country, area_code, contains, limit, kind="Local"):

@@ -11,13 +11,12 @@ one Connect App for the main account (Twilio provisions those through its consol
 from starlette.routing import Route
 
 from .dates import by_day
-from .endpoints import api, json, no_content, owned
+from .endpoints import api, json, no_content, owned, setting
 from .errors import TwilioError
-from .formats import API_VERSION, from_timestamp, is_phone_number, is_url, new_sid, rfc2822
+from .formats import API_VERSION, from_timestamp, is_phone_number, new_sid, rfc2822
 from .paging import paginate
 
 ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
-_METHODS = ("FallbackMethod", "Method", "CallbackMethod")
 
 
 def snake(name):
@@ -33,7 +32,8 @@ def snake(name):
 class Spec:
     """One resource: `path` under the account, `kind` in the store, list `key`, sid
     `prefix`, default JSON `fields`, parameters create/update may set (`settable`),
-    list filters (parameter -> field) and which of create/update/delete Twilio offers."""
+    list filters (parameter -> field), which of create/update/delete Twilio offers and
+    whether it carries date_created/date_updated (a ConnectApp does not)."""
 
     def __init__(
         self,
@@ -49,12 +49,13 @@ class Spec:
         delete=False,
         required=(),
         subresources=(),
+        dated=True,
     ):
         self.path, self.kind, self.key, self.prefix = path, kind, key, prefix
         self.fields, self.settable = fields, settable
         self.filters = filters or {}
         self.create, self.update, self.delete = create, update, delete
-        self.required, self.subresources = required, subresources
+        self.required, self.subresources, self.dated = required, subresources, dated
 
     def base(self, account_sid):
         return "/%s/Accounts/%s/%s" % (API_VERSION, account_sid, self.path)
@@ -65,13 +66,9 @@ class Spec:
         sid = sid or new_sid(self.prefix)
         base = "%s/%s" % (self.base(account_sid), sid)
         data = dict(self.fields)
-        data.update(
-            account_sid=account_sid,
-            date_created=rfc2822(from_timestamp(now)),
-            date_updated=rfc2822(from_timestamp(now)),
-            sid=sid,
-            uri=base + ".json",
-        )
+        data.update(account_sid=account_sid, sid=sid, uri=base + ".json")
+        if self.dated:
+            data["date_created"] = data["date_updated"] = rfc2822(from_timestamp(now))
         if "api_version" in data:
             data["api_version"] = API_VERSION
         if self.subresources:
@@ -89,24 +86,8 @@ def apply(spec, data, params):
     """Set the fields named by `params`, checked as Twilio checks them."""
     for name in spec.settable:
         value = params.get(name) if params else None
-        if value is None:
-            continue
-        if name.endswith(_METHODS):
-            value = value.upper()
-            if value not in ("GET", "POST"):
-                raise TwilioError(21503, "%s must be GET or POST, got %s" % (name, value))
-        elif name.endswith(("Url", "Callback")):
-            if value and not is_url(value):
-                raise TwilioError(21502, "%s is not a valid URL: %s" % (name, value))
-        elif isinstance(spec.fields.get(snake(name)), bool):
-            if value.lower() not in ("true", "false"):
-                raise TwilioError(20001, "%s must be true or false, got %r" % (name, value))
-            value = value.lower() == "true"
-        elif isinstance(spec.fields.get(snake(name)), int):
-            if not value.isdigit():
-                raise TwilioError(20001, "%s must be a whole number, got %r" % (name, value))
-            value = int(value)
-        data[snake(name)] = value
+        if value is not None:
+            data[snake(name)] = setting(name, value, spec.fields.get(snake(name)))
 
 
 _URLS = ("sms_fallback_url", "sms_url", "voice_fallback_url", "voice_url", "status_callback")
@@ -157,13 +138,12 @@ QUEUES = Spec(
     "queue",
     "queues",
     "QU",
-    {"average_wait_time": 0, "current_size": 0, "friendly_name": None, "max_size": 100},
+    {"average_wait_time": 0, "current_size": 0, "friendly_name": None, "max_size": 1000},
     settable=("FriendlyName", "MaxSize"),
     create=True,
     update=True,
     delete=True,
     required=("FriendlyName",),
-    subresources=(("members", "Members"),),
 )
 OUTGOING_CALLER_IDS = Spec(
     "OutgoingCallerIds",
@@ -226,6 +206,8 @@ CONNECT_APPS = Spec(
         "HomepageUrl",
     ),
     update=True,
+    delete=True,
+    dated=False,
 )
 CONFERENCES = Spec(
     "Conferences",
@@ -366,7 +348,8 @@ def _instance_endpoint(spec):
             if spec is CONFERENCES:
                 _update_conference(sandbox, record, params)
             apply(spec, record.data, params)
-            record.data["date_updated"] = rfc2822(from_timestamp(sandbox.scheduler.now()))
+            if spec.dated:
+                record.data["date_updated"] = rfc2822(from_timestamp(sandbox.scheduler.now()))
             sandbox.store.update(record)
         return json(record.data)
 

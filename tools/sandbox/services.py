@@ -3,9 +3,9 @@ shapes (ISO 8601 dates, absolute `url`, `links`, paging under `meta`)."""
 
 from starlette.routing import Route
 
-from .endpoints import api_any, json, no_content
+from .endpoints import api_any, json, no_content, setting
 from .errors import TwilioError, not_found
-from .formats import from_timestamp, is_url, new_sid
+from .formats import from_timestamp, new_sid
 from .numbers import number_type
 from .paging import paginate_v1
 
@@ -68,20 +68,9 @@ def _apply(data, params):
         value = params.get(name)
         if value is None:
             continue
-        if name.endswith("Url") or name == "StatusCallback":
-            if value and not is_url(value):
-                raise TwilioError(21502, "%s is not a valid URL: %s" % (name, value))
-        elif name.endswith("Method"):
-            value = value.upper()
-            if value not in ("GET", "POST"):
-                raise TwilioError(21503, "%s must be GET or POST, got %s" % (name, value))
-        elif isinstance(data[field], bool):
-            value = value.lower() == "true"
-        elif name == "ValidityPeriod":
-            if not value.isdigit() or not 1 <= int(value) <= 36000:
-                raise TwilioError(21624, "ValidityPeriod must be 1 to 36000, got %r" % value)
-            value = int(value)
-        data[field] = value
+        if name == "ValidityPeriod" and not (value.isdigit() and 1 <= int(value) <= 36000):
+            raise TwilioError(21624, "ValidityPeriod must be 1 to 36000, got %r" % value)
+        data[field] = setting(name, value, data[field])
 
 
 def create(sandbox, account_sid, params, sid=None):
