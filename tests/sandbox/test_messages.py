@@ -285,6 +285,15 @@ def test_a_message_on_its_way_cannot_be_deleted_or_redacted(client):
     assert_error(client.post(message["uri"], data={"Status": "canceled"}), 400, 30409)
 
 
+def test_an_update_is_a_redaction_or_a_cancel_and_nothing_else(client):
+    """Twilio's 30400: no Body or Status, both at once, a Status other than canceled, or a
+    Body that is not empty."""
+    message = send(client).json()
+    for data in ({}, {"Body": "", "Status": "canceled"}, {"Status": "sent"}, {"Body": "new"}):
+        assert_error(client.post(message["uri"], data=data), 400, 30400)
+    assert client.get(message["uri"]).json()["body"] == "Greenhouse hot: 36.2C"
+
+
 def test_invalid_send_at_and_validity_period(client):
     service = DEFAULT_MESSAGING_SERVICE_SID
     base = {"From": None, "MessagingServiceSid": service}

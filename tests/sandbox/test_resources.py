@@ -161,7 +161,8 @@ def test_messaging_services_and_their_numbers(live):
     assert sent_without == (400, 21704)
     [ours] = client.incoming_phone_numbers.list(phone_number=FROM)
     numbers = client.messaging.v1.services(service.sid).phone_numbers
-    assert code(lambda: numbers.create(phone_number_sid=ours.sid)) == (409, 21710)  # in default
+    assert code(lambda: numbers.create(phone_number_sid=ours.sid)) == (400, 21712)  # in default
+    assert code(lambda: numbers.create(phone_number_sid="PN" + "f" * 32)) == (400, 21421)
     offer = client.available_phone_numbers("US").local.list(limit=1)[0].phone_number
     bought = client.incoming_phone_numbers.create(phone_number=offer)
     added = numbers.create(phone_number_sid=bought.sid)

@@ -272,18 +272,24 @@ async def _release(sandbox, sid):
 
 
 def update(sandbox, record, params):
-    """Body='' redacts a finished message; Status=canceled cancels a scheduled one."""
-    if params.get("Status") is not None:
-        if params["Status"] != "canceled" or record.data["status"] != "scheduled":
+    """Body='' redacts a finished message; Status=canceled cancels a scheduled one; one
+    of the two, never both (30400)."""
+    status, body = params.get("Status"), params.get("Body")
+    if (status is None) == (body is None):
+        raise TwilioError(30400, "Send either Body='' (redact) or Status=canceled, not both")
+    if status is not None:
+        if status != "canceled":
+            raise TwilioError(30400, "Status can only be canceled, got %r" % status)
+        if record.data["status"] != "scheduled":
             raise TwilioError(
                 30409,
                 "This message cannot be canceled: only a scheduled one can (this one is %s)"
                 % record.data["status"],
             )
         record.data["status"] = "canceled"
-    if params.get("Body") is not None:
-        if params["Body"] != "":
-            raise TwilioError(20001, "Body can only be set to '' (redacted)")
+    else:
+        if body != "":
+            raise TwilioError(30400, "Body can only be set to '' (redacted), got %r" % body)
         if record.data["status"] not in delivery.FINAL:
             raise TwilioError(
                 20009, "Cannot redact message because delivery has not been completed."

@@ -153,10 +153,9 @@ def add_number(sandbox, service, pn):
     for other in store.all("service_number", service.account_sid):
         if other.data["sid"] == pn.sid:
             raise TwilioError(
-                21710,
-                "Phone Number %s is already in Messaging Service %s"
+                21712,
+                "Phone Number %s is already in Messaging Service %s: remove it from there first"
                 % (pn.data["phone_number"], other.parent_sid),
-                409,
             )
     now = iso(sandbox.scheduler.now())
     local = number_type(pn.data["phone_number"]) == "local"
@@ -197,7 +196,7 @@ async def _numbers(sandbox, request, account, params):
         pn = store.get("incoming_phone_number", params.get("PhoneNumberSid") or "")
         if pn is None or pn.account_sid != account.sid:
             raise TwilioError(
-                21710,
+                21421,
                 "The PhoneNumberSid %r is not a phone number of this account"
                 % params.get("PhoneNumberSid"),
             )
