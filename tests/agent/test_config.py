@@ -52,6 +52,10 @@ def test_credentials_come_only_from_the_environment():
     assert (config.account_sid, config.auth_token) == ("", "")
     with pytest.raises(ConfigError, match="unknown key 'auth_token'"):
         parse('[twilio]\nauth_token = "x"', {})
+    assert config.shared_key_secret == ""  # HMAC-SHA256 webhooks refused until it is set
+    assert parse("", {"TWILIO_SHARED_KEY_SECRET": "k"}).shared_key_secret == "k"
+    with pytest.raises(ConfigError, match="unknown key 'shared_key_secret'"):
+        parse('[twilio]\nshared_key_secret = "x"', {})
 
 
 @pytest.mark.parametrize("text, message", [
