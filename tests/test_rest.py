@@ -3,7 +3,6 @@
 tests/test_rest_resources.py), and what the wire must carry against canned answers
 (tests/httpserver.py)."""
 
-import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit
 
@@ -24,7 +23,7 @@ TO = "+15551234567"
 
 @pytest.fixture(scope="module")
 def sandbox_server():
-    # Nothing moves by itself: tests move the sandbox's clock (settle()).
+    # Nothing moves by itself: tests move the sandbox's clock (advance_until()).
     with SandboxServer(step_seconds=3600) as server:
         yield server
 
@@ -42,22 +41,6 @@ def run(runtime, url, ops, imports=(), **client):
     ops = [{"as": op[0], "do": op[1]} if isinstance(op, tuple) else {"do": op} for op in ops]
     return result(runtime, "rest_ops.py", {"client": options, "ops": ops,
                                            "imports": list(imports)})
-
-
-def settle(server, kind, sid, done):
-    """Moves the sandbox's clock, a step at a time, until resource `sid` reaches a
-    status in `done`."""
-
-    def status():
-        return server.sandbox.store.get(kind, sid).data["status"]
-
-    deadline = time.monotonic() + 30
-    while status() not in done:
-        assert time.monotonic() < deadline, "%s %s stuck at %s" % (kind, sid, status())
-        before, step = status(), time.monotonic() + 0.5
-        server.sandbox.scheduler.advance(3600)
-        while status() == before and time.monotonic() < step:
-            time.sleep(0.01)
 
 
 def stored(server, kind):
@@ -135,7 +118,7 @@ def test_redact_and_delete_a_delivered_message(runtime, sandbox):
         "c.messages.create(to=%r, from_=%r, body='secret code 1234')" % (TO, OURS)])
     early = run(runtime, sandbox.url, ["c.messages.redact(%r)" % m["sid"]])[0]
     assert early["statuscode"] == 400 and early["code"] == 20009  # not delivered yet
-    settle(sandbox, "message", m["sid"], ("delivered",))
+    sandbox.advance_until("message", m["sid"], ("delivered",))
     out = run(runtime, sandbox.url, [
         "c.messages.redact(%r)['data']['body']" % m["sid"],
         "c.messages.fetch(%r)['data']['body']" % m["sid"],
@@ -198,7 +181,7 @@ def test_calls_create_get_list_cancel_delete(runtime, sandbox, server):
     assert call.private["events"] == ["answered", "completed", "initiated", "ringing"]
     assert call.private["twiml"] == twiml
     assert sandbox.sandbox.store.get("call", b["sid"]).private["url"] == "https://app.test/voice"
-    settle(sandbox, "call", a["sid"], ("completed",))
+    sandbox.advance_until("call", a["sid"], ("completed",))
     [recording] = sandbox.sandbox.store.all("recording")
     day = datetime.fromtimestamp(recording.created, timezone.utc).strftime("%Y-%m-%d")
     out = run(runtime, sandbox.url, [

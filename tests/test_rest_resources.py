@@ -17,7 +17,7 @@ OURS, TO = "+15005550006", "+15551234567"
 
 @pytest.fixture(scope="module")
 def sandbox_server():
-    with SandboxServer(step_seconds=3600) as server:  # tests move the clock (step())
+    with SandboxServer(step_seconds=3600) as server:  # tests move the clock (advance_until)
         yield server
 
 
@@ -32,21 +32,6 @@ def run(runtime, url, ops):
     client = {"account_sid": SID, "auth_token": TOKEN, "base_url": url}
     ops = [{"as": op[0], "do": op[1]} if isinstance(op, tuple) else {"do": op} for op in ops]
     return result(runtime, "rest_ops.py", {"client": client, "ops": ops})
-
-
-def step(server, sid, status):
-    """Moves the sandbox's clock an hour at a time until call `sid` reaches `status`."""
-
-    def now():
-        return server.sandbox.store.get("call", sid).data["status"]
-
-    deadline = time.monotonic() + 30
-    while now() != status:
-        assert time.monotonic() < deadline, "call %s stuck at %s" % (sid, now())
-        before = now()
-        server.sandbox.scheduler.advance(3600)
-        while now() == before and time.monotonic() < deadline:
-            time.sleep(0.01)
 
 
 def r(path, key, prefix):
@@ -129,14 +114,14 @@ def test_conferences_transcriptions_and_notifications(runtime, sandbox):
     twiml = ("<Response><Dial><Conference>standup</Conference></Dial>"
              "<Record transcribe=\"true\"/></Response>")
     [call] = run(runtime, sandbox.url, ["c.calls.create(%r, %r, twiml=%r)" % (TO, OURS, twiml)])
-    step(sandbox, call["sid"], "in-progress")
+    sandbox.advance_until("call", call["sid"], ("in-progress",))
     conferences = r("Conferences", "conferences", "CF")
     out = run(runtime, sandbox.url, [
         ("f", "next(%s.list(status='in-progress'))" % conferences),
         "%s.fetch(f['sid'])['data']['friendly_name']" % conferences,
     ])
     assert out[0]["sid"].startswith("CF") and out[1] == "standup"
-    step(sandbox, call["sid"], "completed")
+    sandbox.advance_until("call", call["sid"], ("completed",))
     transcriptions = r("Transcriptions", "transcriptions", "TR")
     notifications = r("Notifications", "notifications", "NO")
     out = run(runtime, sandbox.url, [
@@ -152,7 +137,7 @@ def test_conferences_transcriptions_and_notifications(runtime, sandbox):
     assert out[3:] == [204, [], []]
     [bad] = run(runtime, sandbox.url, [
         "c.calls.create(%r, %r, url='http://127.0.0.1:9/voice')" % (TO, OURS)])
-    step(sandbox, bad["sid"], "ringing")
+    sandbox.advance_until("call", bad["sid"], ("ringing",))
     sandbox.sandbox.scheduler.advance(3600)
     deadline = time.monotonic() + 15
     while not sandbox.sandbox.store.all("alert") and time.monotonic() < deadline:

@@ -19,22 +19,6 @@ def today(server):
     return datetime(moment.year, moment.month, moment.day)
 
 
-def step_until(server, kind, sid, done, wait):
-    """Moves the sandbox clock an hour (one lifecycle step) at a time until `sid`
-    reaches a status in `done`."""
-
-    def status():
-        return server.sandbox.store.get(kind, sid).data["status"]
-
-    for _ in range(6):
-        if status() in done:
-            return
-        before = status()
-        server.sandbox.scheduler.advance(3600)
-        wait(lambda b=before: status() != b, what="%s %s to leave %s" % (kind, sid, before))
-    assert status() in done
-
-
 def codes(call):
     with pytest.raises(TwilioRestException) as raised:
         call()
@@ -55,11 +39,11 @@ def test_date_sent_as_the_client_sends_a_datetime_finds_that_days_messages(live)
     assert len(client.messages.list(date_sent=day + timedelta(hours=23, minutes=59))) == 2
 
 
-def test_date_sent_is_when_the_message_was_sent(live, wait):
+def test_date_sent_is_when_the_message_was_sent(live):
     client = twilio_client(live.url)
     message = client.messages.create(to=TO, from_=FROM, body="later")
     live.sandbox.scheduler.advance(3 * 86400)  # sent three days after it was created
-    step_until(live, "message", message.sid, ("sent", "delivered"), wait)
+    live.advance_until("message", message.sid, ("sent", "delivered"))
     sent = client.messages(message.sid).fetch().date_sent
     day = today(live)
     assert (sent.year, sent.month, sent.day) == (day.year, day.month, day.day)
@@ -67,7 +51,7 @@ def test_date_sent_is_when_the_message_was_sent(live, wait):
     assert client.messages.list(date_sent=day - timedelta(days=3)) == []
 
 
-def test_start_time_is_when_the_call_was_dialed_and_filters_by_day(live, wait):
+def test_start_time_is_when_the_call_was_dialed_and_filters_by_day(live):
     client = twilio_client(live.url)
     call = client.calls.create(to=TO, from_=FROM, twiml=TWIML)
     queued = client.calls(call.sid).fetch()
@@ -76,7 +60,7 @@ def test_start_time_is_when_the_call_was_dialed_and_filters_by_day(live, wait):
     # not dialed yet: counts from its creation, as a message not sent yet does
     assert [c.sid for c in client.calls.list(start_time=day)] == [call.sid]
     live.sandbox.scheduler.advance(2 * 86400)
-    step_until(live, "call", call.sid, ("ringing",), wait)
+    live.advance_until("call", call.sid, ("ringing",))
     dialed = client.calls(call.sid).fetch().start_time
     later = today(live)
     assert (dialed.year, dialed.month, dialed.day) == (later.year, later.month, later.day)
@@ -86,11 +70,11 @@ def test_start_time_is_when_the_call_was_dialed_and_filters_by_day(live, wait):
     assert client.calls.list(start_time_before=day) == []
 
 
-def test_recordings_follow_the_sandbox_clock_and_filter_by_day(live, wait):
+def test_recordings_follow_the_sandbox_clock_and_filter_by_day(live):
     client = twilio_client(live.url)
     live.sandbox.scheduler.advance(5 * 86400)
     call = client.calls.create(to=TO, from_=FROM, twiml=TWIML, record=True)
-    step_until(live, "call", call.sid, ("completed",), wait)
+    live.advance_until("call", call.sid, ("completed",))
     [recording] = client.recordings.list()
     day = today(live)
     created = recording.date_created
@@ -135,11 +119,11 @@ def test_lookup_of_a_national_number_with_its_country(live):
     assert formatted.phone_number == "+14155552671"
 
 
-def test_validity_period_expires_a_message_still_queued(live, wait):
+def test_validity_period_expires_a_message_still_queued(live):
     client = twilio_client(live.url)
     message = client.messages.create(to=TO, from_=FROM, body="stale soon", validity_period=60)
     kept = client.messages.create(to=TO, from_=FROM, body="no limit")
-    step_until(live, "message", message.sid, ("failed",), wait)
+    live.advance_until("message", message.sid, ("failed",))
     expired = client.messages(message.sid).fetch()
     assert (expired.status, expired.error_code) == ("failed", 30036)
     assert client.messages(kept.sid).fetch().status == "sending"
@@ -196,9 +180,9 @@ def test_error_codes_are_twilios(live):
     assert codes(lambda: client.calls(call.sid).update(status="canceled")) == (400, 21220)
 
 
-def test_canceling_a_call_in_progress_leaves_it_alone(live, wait):
+def test_canceling_a_call_in_progress_leaves_it_alone(live):
     client = twilio_client(live.url)
     call = client.calls.create(to=TO, from_=FROM, twiml=TWIML)
-    step_until(live, "call", call.sid, ("in-progress",), wait)
+    live.advance_until("call", call.sid, ("in-progress",))
     assert client.calls(call.sid).update(status="canceled").status == "in-progress"
     assert client.calls(call.sid).update(status="completed").status == "completed"

@@ -19,15 +19,6 @@ def code(call):
     return raised.value.status, raised.value.code
 
 
-def settle(server, sid, wait):
-    for _ in range(5):
-        status = server.sandbox.store.get("call", sid).data["status"]
-        if status == "completed":
-            return
-        server.sandbox.scheduler.advance(3600)
-        wait(lambda s=status: server.sandbox.store.get("call", sid).data["status"] != s)
-
-
 def test_applications_crud_and_paging(live):
     client = twilio_client(live.url)
     made = [
@@ -95,14 +86,11 @@ def test_short_codes_and_connect_apps_list_fetch_update(live):
     assert client.connect_apps.list() == []
 
 
-def test_conferences_start_from_twiml_and_end(live, wait):
+def test_conferences_start_from_twiml_and_end(live):
     client = twilio_client(live.url)
     twiml = "<Response><Dial><Conference>standup</Conference></Dial></Response>"
     call = client.calls.create(to=TO, from_=FROM, twiml=twiml)
-    for _ in range(2):
-        before = live.sandbox.store.get("call", call.sid).data["status"]
-        live.sandbox.scheduler.advance(3600)
-        wait(lambda b=before: live.sandbox.store.get("call", call.sid).data["status"] != b)
+    live.advance_until("call", call.sid, ("in-progress",))
     [conference] = client.conferences.list(status="in-progress")
     assert conference.sid.startswith("CF") and conference.friendly_name == "standup"
     ended = client.conferences(conference.sid).update(status="completed")
@@ -113,11 +101,11 @@ def test_conferences_start_from_twiml_and_end(live, wait):
     assert (gone.status_code, json.loads(gone.text)["code"]) == (405, 20004)  # Twilio: no delete
 
 
-def test_transcriptions_of_recordings_that_ask_for_one(live, wait):
+def test_transcriptions_of_recordings_that_ask_for_one(live):
     client = twilio_client(live.url)
     twiml = '<Response><Say>Leave a message</Say><Record transcribe="true"/></Response>'
     call = client.calls.create(to=TO, from_=FROM, twiml=twiml)
-    settle(live, call.sid, wait)
+    live.advance_until("call", call.sid, ("completed",))
     [recording] = client.recordings.list()
     [transcription] = client.transcriptions.list()
     assert transcription.sid.startswith("TR") and transcription.recording_sid == recording.sid

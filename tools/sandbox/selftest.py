@@ -44,21 +44,6 @@ class Run:
         now = datetime.fromtimestamp(self.server.sandbox.scheduler.now(), timezone.utc)
         return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
-    def step(self, kind, sid, status):
-        """Moves the sandbox's clock an hour at a time until `sid` reaches `status`."""
-        store = self.server.sandbox.store
-        deadline = time.monotonic() + 20
-        while store.get(kind, sid).data["status"] != status:
-            if time.monotonic() > deadline:
-                raise RuntimeError("%s %s stuck at %s" % (kind, sid, store.get(kind, sid)))
-            before = store.get(kind, sid).data["status"]
-            self.server.sandbox.scheduler.advance(3600)
-            while store.get(kind, sid).data["status"] == before:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.01)
-            time.sleep(0.05)  # let the step's job finish (it schedules the next)
-
 
 def _messages(run):
     c = run.client
@@ -104,7 +89,11 @@ def _messages(run):
         "ValidityPeriod",
         lambda: c.messages.create(to=TO, from_=FROM, body="x", validity_period=60).status,
     )
-    run.check("Messages", "delivered (clock)", lambda: run.step("message", m.sid, "delivered"))
+    run.check(
+        "Messages",
+        "delivered (clock)",
+        lambda: run.server.advance_until("message", m.sid, ("delivered",)),
+    )
     run.check(
         "Messages", "update Body='' (redact)", lambda: repr(c.messages(m.sid).update(body="").body)
     )
@@ -127,9 +116,17 @@ def _calls(run):
         "update Status=canceled",
         lambda: c.calls(other.sid).update(status="canceled").status,
     )
-    run.check("Calls", "in progress (clock)", lambda: run.step("call", call.sid, "in-progress"))
+    run.check(
+        "Calls",
+        "in progress (clock)",
+        lambda: run.server.advance_until("call", call.sid, ("in-progress",)),
+    )
     run.check("Conferences", "list", lambda: len(c.conferences.list(status="in-progress")))
-    run.check("Calls", "completed (clock)", lambda: run.step("call", call.sid, "completed"))
+    run.check(
+        "Calls",
+        "completed (clock)",
+        lambda: run.server.advance_until("call", call.sid, ("completed",)),
+    )
     day = run.today()
     run.check("Calls", "list StartTime (a day)", lambda: len(c.calls.list(start_time=day)))
     conference = c.conferences.list()[0] if c.conferences.list() else None
@@ -314,7 +311,7 @@ def _account(run):
 def _debugger(run):
     c = run.client
     call = c.calls.create(to=TO, from_=FROM, url="http://127.0.0.1:9/voice")
-    run.step("call", call.sid, "in-progress")
+    run.server.advance_until("call", call.sid, ("in-progress",))
     deadline = time.monotonic() + 15
     while not c.notifications.list() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -83,3 +83,21 @@ class SandboxServer(ServerThread):
     def sandbox(self):
         """The running Sandbox (store, settings, scheduler), for tests that look inside."""
         return self.app.state.sandbox
+
+    def advance_until(self, kind, sid, statuses, timeout=30.0):
+        """Move the clock one lifecycle step at a time until the `kind` record `sid`
+        reaches one of `statuses`: how tests and the self-check drive a sandbox whose
+        clock moves only when told (a large step_seconds). Raises if it never does."""
+
+        def status():
+            return self.sandbox.store.get(kind, sid).data["status"]
+
+        deadline = time.monotonic() + timeout
+        while status() not in statuses:
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s %s stuck at %s, not %s" % (kind, sid, status(), statuses))
+            before, step_end = status(), time.monotonic() + 0.5
+            self.sandbox.scheduler.advance(self.settings.step_seconds)
+            while status() == before and time.monotonic() < step_end:
+                time.sleep(0.01)
+        return status()
