@@ -283,6 +283,7 @@ def _account(run):
         "update",
         lambda: c.connect_apps(app.sid).update(friendly_name="lab").friendly_name,
     )
+    run.check("ConnectApps", "delete", lambda: c.connect_apps(app.sid).delete())
     _crud(
         run,
         "Messaging Services",
