@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from .endpoints import api_any, json
 from .errors import not_found
-from .formats import API_VERSION, from_timestamp, new_sid
+from .formats import API_VERSION, from_timestamp, iso8601, new_sid
 from .paging import paginate_v1
 
 MESSAGES = {
@@ -17,10 +17,6 @@ MESSAGES = {
     12200: "Schema validation warning",
     12300: "Invalid Content-Type",
 }
-
-
-def _iso(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # Monitor v1 dates are ISO 8601
 
 
 def record(
@@ -41,9 +37,9 @@ def record(
         "account_sid": account_sid,
         "alert_text": urlencode({"Msg": detail, "url": url}),
         "api_version": API_VERSION,
-        "date_created": _iso(now),
-        "date_generated": _iso(now),
-        "date_updated": _iso(now),
+        "date_created": iso8601(now),
+        "date_generated": iso8601(now),
+        "date_updated": iso8601(now),
         "error_code": str(code),
         "log_level": level,
         "more_info": "https://www.twilio.com/docs/errors/%d" % code,

@@ -44,6 +44,11 @@ def rfc2822(moment):
     return format_datetime(moment.astimezone(timezone.utc))
 
 
+def iso8601(moment):
+    """'2026-11-23T11:30:00Z', as the newer APIs (Monitor, Messaging v1) write dates."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def from_timestamp(seconds):
     return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
 

@@ -5,7 +5,7 @@ from starlette.routing import Route
 
 from .endpoints import api_any, json, no_content, setting
 from .errors import TwilioError, not_found
-from .formats import from_timestamp, new_sid
+from .formats import from_timestamp, iso8601, new_sid
 from .numbers import number_type
 from .paging import paginate_v1
 
@@ -25,17 +25,8 @@ SETTABLE = {
     "SynchronousValidation": "synchronous_validation",
     "UseInboundWebhookOnNumber": "use_inbound_webhook_on_number",
 }
-_LINKS = (
-    "phone_numbers",
-    "short_codes",
-    "alpha_senders",
-    "messages",
-    "us_app_to_person",
-    "us_app_to_person_usecases",
-    "channel_senders",
-    "destination_alpha_senders",
-)
-_LINK_PATHS = {
+# links key -> path under the service, in Twilio's order
+_LINKS = {
     "phone_numbers": "PhoneNumbers",
     "short_codes": "ShortCodes",
     "alpha_senders": "AlphaSenders",
@@ -47,10 +38,6 @@ _LINK_PATHS = {
 }
 
 
-def iso(seconds):
-    return from_timestamp(seconds).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _base(request):
     return str(request.base_url).rstrip("/")
 
@@ -59,7 +46,7 @@ def _service_json(record, request):
     data = dict(record.data)
     url = "%s/v1/Services/%s" % (_base(request), record.sid)
     data["url"] = url
-    data["links"] = {key: "%s/%s" % (url, _LINK_PATHS[key]) for key in _LINKS}
+    data["links"] = {key: "%s/%s" % (url, path) for key, path in _LINKS.items()}
     return data
 
 
@@ -77,7 +64,7 @@ def create(sandbox, account_sid, params, sid=None):
     """A new Messaging Service (FriendlyName required, as at Twilio)."""
     if not params.get("FriendlyName"):
         raise TwilioError(20001, "Missing required parameter FriendlyName in the post body")
-    now = iso(sandbox.scheduler.now())
+    now = iso8601(from_timestamp(sandbox.scheduler.now()))
     sid = sid or new_sid("MG")
     data = {
         "account_sid": account_sid,
@@ -132,7 +119,7 @@ async def _instance(sandbox, request, account, params):
         return no_content()
     if request.method == "POST":
         _apply(record.data, params)
-        record.data["date_updated"] = iso(sandbox.scheduler.now())
+        record.data["date_updated"] = iso8601(from_timestamp(sandbox.scheduler.now()))
         sandbox.store.update(record)
     return json(_service_json(record, request))
 
@@ -157,7 +144,7 @@ def add_number(sandbox, service, pn):
                 "Phone Number %s is already in Messaging Service %s: remove it from there first"
                 % (pn.data["phone_number"], other.parent_sid),
             )
-    now = iso(sandbox.scheduler.now())
+    now = iso8601(from_timestamp(sandbox.scheduler.now()))
     local = number_type(pn.data["phone_number"]) == "local"
     data = {
         "account_sid": service.account_sid,
