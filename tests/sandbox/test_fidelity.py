@@ -108,6 +108,13 @@ def test_toll_free_numbers_are_toll_free(live):
     assert [n.sid for n in client.incoming_phone_numbers.toll_free.list()] == [bought.sid]
     assert bought.sid not in [n.sid for n in client.incoming_phone_numbers.local.list()]
     assert client.incoming_phone_numbers(bought.sid).fetch().phone_number == bought.phone_number
+    # US numbers here are local or toll-free: none is offered, owned or sold as mobile
+    assert client.available_phone_numbers("US").mobile.list() == []
+    assert client.incoming_phone_numbers.mobile.list() == []
+    assert codes(lambda: client.incoming_phone_numbers.mobile.create(phone_number=local)) == (
+        400,
+        21422,
+    )
 
 
 def test_lookup_of_a_national_number_with_its_country(live):

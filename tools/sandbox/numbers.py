@@ -123,8 +123,9 @@ def apply(record, params):
 
 def available(store, country, area_code, contains, limit, kind="Local"):
     """Numbers anyone could buy: +1 {area} 555 01xx that nobody owns yet; toll-free
-    ones in an 8xx area (800 unless AreaCode names another toll-free one)."""
-    if country != "US" or kind not in KINDS:
+    ones in an 8xx area (800 unless AreaCode names another toll-free one); no Mobile
+    ones (the sandbox's US numbers are local or toll-free)."""
+    if country != "US" or kind not in ("Local", "TollFree"):
         return []
     if kind == "TollFree":
         area = area_code if area_code in TOLL_FREE else "800"
