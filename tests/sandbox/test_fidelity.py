@@ -126,6 +126,17 @@ def test_lookup_of_a_national_number_with_its_country(live):
     assert formatted.phone_number == "+14155552671"
 
 
+def test_a_sent_message_can_be_redacted_as_in_twilios_example(live):
+    """Twilio's redaction example answers with a message whose status is sent: post-flight
+    is enough, a delivery receipt is not needed (and many never get one)."""
+    client = twilio_client(live.url)
+    message = client.messages.create(to=TO, from_=FROM, body="code 1234")
+    assert codes(lambda: client.messages(message.sid).update(body="")) == (400, 20009)
+    live.advance_until("message", message.sid, ("sent",))
+    redacted = client.messages(message.sid).update(body="")
+    assert (redacted.status, redacted.body) == ("sent", "")
+
+
 def test_validity_period_expires_a_message_still_queued(live):
     client = twilio_client(live.url)
     message = client.messages.create(to=TO, from_=FROM, body="stale soon", validity_period=60)

@@ -272,7 +272,7 @@ async def _release(sandbox, sid):
 
 
 def update(sandbox, record, params):
-    """Body='' redacts a finished message; Status=canceled cancels a scheduled one; one
+    """Body='' redacts a message once sent; Status=canceled cancels a scheduled one; one
     of the two, never both (30400)."""
     status, body = params.get("Status"), params.get("Body")
     if (status is None) == (body is None):
@@ -290,7 +290,7 @@ def update(sandbox, record, params):
     else:
         if body != "":
             raise TwilioError(30400, "Body can only be set to '' (redacted), got %r" % body)
-        if record.data["status"] not in delivery.FINAL:
+        if record.data["status"] not in delivery.FINAL | {"sent"}:  # Twilio: post-flight
             raise TwilioError(
                 20009, "Cannot redact message because delivery has not been completed."
             )
