@@ -178,3 +178,22 @@ def test_raw_request_like_twilio_node(runtime, sandbox):
         "['data']['page_size']" % SID,
     ])
     assert out == [SID, 1]
+
+
+def test_the_legacy_sms_messages_path(runtime, sandbox):
+    legacy = "/2010-04-01/Accounts/%s/SMS/Messages" % SID
+    out = run(runtime, sandbox.url, [
+        ("m", "c.request('POST', %r, {'To': %r, 'From': %r, 'Body': 'legacy'})"
+              % (legacy + ".json", TO, OURS)),
+        "c.request('GET', %r + '/' + m['sid'] + '.json')['data']" % legacy,
+        "[x['sid'] for x in c.request('GET', %r, {'To': %r})['data']['sms_messages']]"
+        % (legacy + ".json", TO),
+        "c.messages.fetch(m['sid'])['data']['body']",
+    ])
+    assert out[0]["statuscode"] == 201 and out[0]["sid"].startswith("SM")
+    fetched = out[1]
+    assert (fetched["sid"], fetched["body"], fetched["from"]) == (out[0]["sid"], "legacy", OURS)
+    assert fetched["uri"] == "%s/%s.json" % (legacy, out[0]["sid"])
+    assert "subresource_uris" not in fetched and "num_media" not in fetched  # the older shape
+    assert out[2] == [out[0]["sid"]]
+    assert out[3] == "legacy"  # the same message, seen through Messages

@@ -1,4 +1,5 @@
-"""The Messages resource (and its Media): create, fetch, list."""
+"""The Messages resource (and its Media): create, fetch, list; and the retired
+SMS/Messages path over the same messages."""
 
 from datetime import datetime, timezone
 from urllib.parse import urlparse
@@ -367,8 +368,53 @@ async def _media_instance(sandbox, request, account, params):
     return json(media.data)
 
 
+# The retired SMS/Messages resource ("deprecated, replaced by the Messages resource, and may
+# be removed"): the same messages in its smaller shape, listed under "sms_messages".
+_SMS_FIELDS = (
+    "account_sid",
+    "api_version",
+    "body",
+    "date_created",
+    "date_sent",
+    "date_updated",
+    "direction",
+    "from",
+    "price",
+    "price_unit",
+    "sid",
+    "status",
+    "to",
+)
+
+
+def _sms_json(record):
+    data = {name: record.data[name] for name in _SMS_FIELDS}
+    data["uri"] = "/%s/Accounts/%s/SMS/Messages/%s.json" % (
+        API_VERSION,
+        record.account_sid,
+        record.sid,
+    )
+    return data
+
+
+@api
+async def _sms_list(sandbox, request, account, params):
+    if request.method == "POST":
+        return json(_sms_json(create(sandbox, account, params)), 201)
+    records = filtered(sandbox.store, account, params)
+    return json(paginate(params, records, request.url.path, "sms_messages", _sms_json))
+
+
+@api
+async def _sms_instance(sandbox, request, account, params):
+    record = owned(sandbox.store, "message", request.path_params["sid"], account, request.url.path)
+    return json(_sms_json(record))
+
+
 def routes():
     return [
+        Route(ACCOUNT + "/SMS/Messages.json", _sms_list, methods=["GET", "POST"]),
+        Route(ACCOUNT + "/SMS/Messages/{sid}.json", _sms_instance, methods=["GET"]),
         Route(ACCOUNT + "/Messages.json", _list, methods=["GET", "POST"]),
         Route(ACCOUNT + "/Messages/{sid}.json", _instance, methods=["GET", "POST", "DELETE"]),
         Route(ACCOUNT + "/Messages/{sid}/Media.json", _media_list, methods=["GET"]),
