@@ -18,8 +18,8 @@ DEFAULT_RANGE = "1h"
 def event(e):
     data = e["data"]
     if isinstance(data, dict) and data:
-        text = ", ".join("%s %s" % (k, v if isinstance(v, (int, float)) else json.dumps(v))
-                         for k, v in data.items())
+        text = ", ".join("%s %s" % (k, v if words.numbers("", v) else
+                                    json.dumps(v, ensure_ascii=False)) for k, v in data.items())
     else:
         text = "" if data is None else json.dumps(data, ensure_ascii=False)
     return {"id": e["id"], "name": e["name"], "created": e["created"], "text": text}

@@ -44,10 +44,10 @@ KINDS = {"reply": "reply", "alert": "alert", "expired": "expiry notice"}
 
 def error(code, text=None):
     """-> {"code", "meaning", "url"} for a Twilio error code (or None)."""
-    if code is None:
+    if code is None or code < 10000:  # not Twilio's: the agent could not reach it
         return {"code": None, "meaning": text or "no answer from Twilio", "url": None}
     meaning = ERRORS.get(code) or text or "Twilio error %d" % code
-    return {"code": code, "meaning": meaning, "url": ERROR_PAGE % code if code >= 10000 else None}
+    return {"code": code, "meaning": meaning, "url": ERROR_PAGE % code}
 
 
 def message(m):

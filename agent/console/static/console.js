@@ -78,9 +78,9 @@
         : `${d.alerts_left} of ${d.alerts_per_hour} this hour`],
       ["Last command", d.last_command ? commandLine(d.last_command)
         : h("span", {className: "muted"}, "none yet")],
-      ["Reported", d.events.length ? h("ul", {className: "rows"}, d.events.map((e) =>
-        h("li", {}, h("span", {className: "text"}, h("b", {}, e.name), " ", e.text), " ",
-          h("small", {}, when(e.created)))))
+      ["Reported", d.events.length ? h("ul", {className: "events"}, d.events.map((e) =>
+        h("li", {}, h("span", {className: "text"}, h("b", {}, e.name), " ", e.text),
+          h("span", {}, when(e.created)))))
         : h("span", {className: "muted"}, "nothing yet")],
     ];
     return h("article", {className: "card panel", "data-device": d.id,
@@ -168,7 +168,7 @@
         : h("p", {className: "empty"}, "No devices yet: add one with `utwilio-agent device add NAME`."),
       h("div", {className: "columns"},
         section("Text messages sent", list(data.messages, messageItem, "None yet.")),
-        section("Done on this console", list(data.actions, (a) => h("li", {},
+        section("Actions on this console", list(data.actions, (a) => h("li", {},
           h("div", {className: "row-head"}, h("span", {}, h("b", {}, a.who), " ", a.action,
             a.device ? [" for ", a.device] : null), h("span", {className: "when"}, when(a.at))),
           h("div", {className: "text"}, a.detail)), "Nothing yet."))),
@@ -178,6 +178,8 @@
   // -- a device's page ---------------------------------------------------------------------
 
   let parts = null;
+  let allEvents = false;
+  const FEW = 12;
 
   function skeleton() {
     const input = h("input", {id: "command", name: "text", autocomplete: "off",
@@ -259,9 +261,14 @@
     drawPlots();
     swap(parts.commands, [list(data.commands, commandItem, "No commands yet.")]);
     swap(parts.messages, [list(data.messages, messageItem, "None yet.")]);
-    swap(parts.events, [list(data.events, (e) => h("li", {"data-event": e.id},
-      h("div", {className: "row-head"}, h("b", {}, e.name), h("span", {className: "when"},
-        when(e.created))), h("div", {className: "text"}, e.text)), "Nothing yet.")]);
+    const shown = allEvents ? data.events : data.events.slice(0, FEW);
+    swap(parts.events, [shown.length ? h("ul", {className: "events"},
+      shown.map((e) => h("li", {"data-event": e.id}, h("span", {className: "text"},
+        h("b", {}, e.name), " ", e.text), h("span", {}, when(e.created)))))
+      : h("p", {className: "empty"}, "Nothing yet."),
+      shown.length < data.events.length ? h("button", {type: "button", className: "quiet more",
+        "data-focus": "more", onclick: () => { allEvents = true; devicePage(); }},
+        `Show all ${data.events.length}`) : null]);
     const mine = data.commands.find((c) => c.id === waitingFor);
     if (mine && mine.tone !== "wait") {
       document.getElementById("notice").textContent = mine.reply !== null
