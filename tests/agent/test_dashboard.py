@@ -221,3 +221,22 @@ def test_the_live_stream_sends_a_change_at_once():
                 update = next(events)
             assert update["plots"][0]["points"][0][1] == 20
         device.close()
+
+
+def test_one_agent_s_page_shows_what_another_agent_on_the_same_database_accepted(tmp_path):
+    """Two agents on one database: a text webhook that reached the second shows on the
+    first one's live page, though the first agent itself changed nothing."""
+    database = str(tmp_path / "shared.db")
+    with LiveAgent(make_config(dashboard_password="pw", database=database)) as first, \
+            LiveAgent(make_config(dashboard_password="pw", database=database)) as second:
+        first.add_device("greenhouse")
+        with httpx.stream("GET", first.url + "/dashboard/live/overview", headers=basic(b"pw"),
+                          timeout=30) as r:
+            events = sse_events(r)
+            update = next(events)
+            assert update["devices"][1]["last_command"] is None
+            assert post_sms(second.url, "fan on").status_code == 200
+            while update["devices"][1]["last_command"] is None:
+                update = next(events)
+            assert update["devices"][1]["last_command"]["text"] == "fan on"
+            assert update["devices"][1]["queued"] == 1
