@@ -10,7 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from agenttest import DeviceClient, LiveAgent, make_config, post_sms, wait_until
+from agenttest import (
+    NUMBER,
+    DeviceClient,
+    LiveAgent,
+    make_config,
+    point_number,
+    post_sms,
+    wait_until,
+)
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -240,4 +248,24 @@ def test_screenshots_for_the_docs(delivering, browser):
         assert page.errors == []
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], "the page scrolls sideways at %d px" % width
+    device.close()
+
+
+def test_the_sandbox_phone_page_shares_the_console_s_look(delivering, sandbox, browser):
+    """The phone texts greenhouse through the sandbox; the device answers; the phone
+    page, in the console's stylesheet, shows the conversation (docs/img/sandbox-phone.png)."""
+    live = delivering
+    point_number(sandbox, NUMBER, live.url + "/twilio/sms")
+    device = DeviceClient(live.url, "greenhouse", live.token)
+    with ThreadPoolExecutor(1) as pool:
+        served = pool.submit(device.serve, lambda cmd: "Fan is on (speed 2)", 20)
+        page, _ = open_page(browser, sandbox.url + "/sandbox/phone", PHONE)
+        page.wait_for_selector("#number option[value='%s']" % NUMBER, state="attached")
+        page.fill("#body", "fan on")
+        page.press("#body", "Enter")
+        page.wait_for_selector("#conversation li.received:has-text('Fan is on (speed 2)')")
+        assert [c["text"] for c in served.result(30)] == ["fan on"]
+    assert page.evaluate("getComputedStyle(document.querySelector('.bar')).position") == "sticky"
+    page.wait_for_selector("#conversation li[data-status='delivered']")
+    page.screenshot(path=str(IMAGES / "sandbox-phone.png"), full_page=True)
     device.close()

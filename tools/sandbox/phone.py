@@ -1,32 +1,31 @@
 """The phone page: a browser stands in for a person's phone texting the sandbox."""
 
-from starlette.responses import HTMLResponse
+from importlib.resources import files
+
+from starlette.responses import FileResponse, HTMLResponse
 from starlette.routing import Route
+
+# The agent console's stylesheet: the demo's two pages look like one product.
+STYLESHEET = files("utwilio_agent.console") / "static" / "utwilio.css"
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sandbox phone</title>
-<style>
- body { font: 16px system-ui, sans-serif; max-width: 28rem; margin: 1rem auto; }
- label { display: block; margin: .3rem 0; }
- #conversation { list-style: none; padding: 0; min-height: 12rem; border: 1px solid #ccc;
-   border-radius: .5rem; padding: .5rem; }
- #conversation li { margin: .3rem 0; padding: .4rem .6rem; border-radius: .8rem;
-   max-width: 80%; white-space: pre-wrap; }
- #conversation li.sent { background: #0b84ff; color: white; margin-left: auto; }
- #conversation li.received { background: #e5e5ea; }
- #conversation small { display: block; opacity: .7; font-size: .7rem; }
- form { display: flex; gap: .5rem; margin-top: .5rem; } #body { flex: 1; }
-</style></head>
+<link rel="stylesheet" href="/sandbox/utwilio.css"></head>
 <body>
+<header class="bar"><span class="brand">utwilio</span><span class="where">Sandbox phone</span>
+</header>
+<main class="phone">
 <h1>Sandbox phone</h1>
-<label>This phone <input id="phone" value="+15551234567"></label>
-<label>Texting <select id="number"></select></label>
-<ul id="conversation" aria-live="polite"></ul>
-<form id="compose"><input id="body" placeholder="Text message" autocomplete="off">
+<label class="field">This phone <input id="phone" value="+15551234567"></label>
+<label class="field">Texting <select id="number"></select></label>
+<ul id="conversation" class="chat panel" aria-live="polite"></ul>
+<form id="compose" class="compose"><input id="body" placeholder="Text message"
+ aria-label="Text message" autocomplete="off">
 <button id="send" type="submit">Send</button></form>
-<p id="error" role="alert"></p>
+<p id="error" class="error" role="alert"></p>
+</main>
 <script>
 const $ = (id) => document.getElementById(id);
 let shown = "";
@@ -82,5 +81,10 @@ async def _page(request):
     return HTMLResponse(PAGE)
 
 
+async def _stylesheet(request):
+    return FileResponse(str(STYLESHEET), media_type="text/css")
+
+
 def routes():
-    return [Route("/sandbox/phone", _page, methods=["GET"])]
+    return [Route("/sandbox/phone", _page, methods=["GET"]),
+            Route("/sandbox/utwilio.css", _stylesheet, methods=["GET"])]
