@@ -10,13 +10,14 @@ housekeeping consumes it."""
 
 import asyncio
 import json
+import zlib
 
 from starlette.responses import StreamingResponse
 
 from .access import HEADERS
 
 REREAD = 1.0  # s between re-reads when this agent changed nothing
-GAP = 0.05  # s to let a burst of changes settle into one update
+GAP = 0.2  # s to let a burst of changes settle into one update (at most 5 a second)
 KEEPALIVE = 10.0  # s between comments on a quiet stream (a gone browser is noticed)
 
 # Store methods after which a page may show something new.
@@ -70,17 +71,24 @@ class Watched:
         return write
 
 
-def stream(agent, feed, snapshot):
-    """-> the SSE response: `snapshot()` (a coroutine giving a dict of JSON-able data)
-    now, and again each time it differs from the last one sent, apart from the
-    clock's own keys ("now" and "range", which move every second)."""
+def stream(agent, feed, snapshot, first, gzip):
+    """-> the SSE response: `first` (the data `snapshot()` gave just before), then
+    `snapshot()` (a coroutine giving a dict of JSON-able data) each time it differs
+    from the last one sent, apart from the clock's own keys ("now" and "range", which
+    move every second).
+
+    Each update carries the whole page's data: with `gzip`, one compressor runs for
+    the whole stream and is flushed after each event, so an update costs about a
+    tenth of its JSON and still arrives at once."""
 
     async def events():
         yield "retry: 1000\n\n"
         last, quiet = None, 0.0
+        data = first
         while not agent._closing:
             version = feed.version
-            data = await snapshot()
+            if data is None:
+                data = await snapshot()
             key = json.dumps({k: v for k, v in data.items() if k not in ("now", "range")},
                              default=str)
             if key != last:
@@ -89,9 +97,18 @@ def stream(agent, feed, snapshot):
             elif quiet >= KEEPALIVE:
                 quiet = 0.0
                 yield ": still here\n\n"
+            data = None
             await feed.wait(version, REREAD)
             await asyncio.sleep(GAP)
             quiet += REREAD
 
-    headers = dict(HEADERS, **{"X-Accel-Buffering": "no"})
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    async def compressed():
+        packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip framing
+        async for text in events():
+            yield packer.compress(text.encode()) + packer.flush(zlib.Z_SYNC_FLUSH)
+
+    headers = dict(HEADERS, **{"X-Accel-Buffering": "no", "Vary": "Accept-Encoding"})
+    if gzip:
+        headers["Content-Encoding"] = "gzip"
+    return StreamingResponse(compressed() if gzip else events(), media_type="text/event-stream",
+                             headers=headers)

@@ -54,6 +54,8 @@ def _guard(handler):
             return JSONResponse({"error": str(error)}, 400)
         except NotFound as error:
             return JSONResponse({"error": str(error)}, 404)
+        except NotImplementedError as error:
+            return JSONResponse({"error": str(error)}, 501)
 
     return guarded
 
@@ -108,8 +110,10 @@ async def data(request):
 
 async def live(request):
     access.user(request)
-    return feed.stream(request.app.state.agent, request.app.state.console_feed,
-                       _snapshot(request))
+    snapshot = _snapshot(request)
+    gzip = "gzip" in request.headers.get("accept-encoding", "")
+    return feed.stream(request.app.state.agent, request.app.state.console_feed, snapshot,
+                       await snapshot(), gzip)
 
 
 async def _body_text(request):

@@ -210,6 +210,7 @@ def test_the_live_stream_sends_a_change_at_once():
         with httpx.stream("GET", live.url + "/dashboard/live/devices/greenhouse",
                           headers=basic(b"pw"), timeout=30) as r:
             assert r.headers["content-type"].startswith("text/event-stream")
+            assert r.headers["content-encoding"] == "gzip"  # one compressor, flushed per event
             events = sse_events(r)
             assert next(events)["commands"] == []
             assert post_sms(live.url, "fan on").status_code == 200
@@ -240,3 +241,13 @@ def test_one_agent_s_page_shows_what_another_agent_on_the_same_database_accepted
                 update = next(events)
             assert update["devices"][1]["last_command"]["text"] == "fan on"
             assert update["devices"][1]["queued"] == 1
+
+
+def test_a_store_without_the_console_s_methods_says_which_one_is_missing(console, monkeypatch):
+    from utwilio_agent.sqlite_store import SQLiteStore
+    from utwilio_agent.store import Store
+
+    monkeypatch.setattr(SQLiteStore, "device_summaries", Store.device_summaries)
+    for path in ("/dashboard/api/overview", "/dashboard/live/overview"):
+        r = console.http.get(path, headers=basic(b"pw"))
+        assert r.status_code == 501 and "device_summaries" in r.json()["error"]

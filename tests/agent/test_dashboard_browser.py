@@ -82,6 +82,7 @@ def test_cards_change_live_when_a_text_arrives_and_the_device_polls(live, browse
     assert answer.status == 200
     wait_live(page)
     page.evaluate("window.notReloaded = true")
+    page.focus("a[data-focus='device:greenhouse']")  # a keyboard user is on its link
     greenhouse = card(page, "greenhouse")
     assert greenhouse.locator(".presence").inner_text() == "offline"
     assert card(page, "garage").locator(".problem").inner_text().startswith("It has no token")
@@ -98,6 +99,7 @@ def test_cards_change_live_when_a_text_arrives_and_the_device_polls(live, browse
     device.http.post(device.base + "/events", json={"name": "reading", "data": {"temp": 21.5}})
     sync_api.expect(greenhouse.locator(".facts .events li")).to_contain_text("reading temp 21.5")
     assert page.evaluate("window.notReloaded") is True
+    assert page.evaluate("document.activeElement.dataset.focus") == "device:greenhouse"
     assert page.errors == []
     device.close()
 

@@ -86,7 +86,8 @@
     return h("article", {className: "card panel", "data-device": d.id,
                          "aria-label": `${d.id}, ${d.online ? "online" : "offline"}`},
       h("header", {},
-        h("h2", {}, linked ? h("a", {href: deviceUrl(d.id)}, d.id) : d.id), presence(d)),
+        h("h2", {}, linked ? h("a", {href: deviceUrl(d.id), "data-focus": "device:" + d.id}, d.id)
+          : d.id), presence(d)),
       h("dl", {className: "facts"}, facts.map(([term, value]) => [h("dt", {}, term),
         h("dd", {}, value)])),
       d.problems.map((p) => h("p", {className: "problem"}, p)));
@@ -136,12 +137,13 @@
   function messageItem(m) {
     const error = m.error ? h("p", {className: "error"}, m.error.meaning,
       m.error.code ? [` (error ${m.error.code}) `, h("a", {href: m.error.url,
-        target: "_blank", rel: "noopener"}, "What Twilio says")] : null) : null;
+        target: "_blank", rel: "noopener", "data-focus": "error:" + m.id},
+        "What Twilio says")] : null) : null;
     return h("li", {"data-message": m.id},
       h("div", {className: "row-head"},
         h("span", {}, h("b", {}, m.kind[0].toUpperCase() + m.kind.slice(1)), " to ", m.to,
-          VIEW === "overview" && m.device ? [" for ", h("a", {href: deviceUrl(m.device)},
-            m.device)] : null),
+          VIEW === "overview" && m.device ? [" for ", h("a", {href: deviceUrl(m.device),
+            "data-focus": "message:" + m.id}, m.device)] : null),
         pill(m.words, m.tone, "status"), h("span", {className: "when"}, when(m.created))),
       h("div", {className: "text"}, m.body),
       m.steps.length ? h("ol", {className: "steps", "aria-label": "delivery"},
