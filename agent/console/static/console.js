@@ -285,20 +285,25 @@
 
   // -- the stream --------------------------------------------------------------------------
 
+  // Told to screen readers only when it changes (it is a status region).
+  function showLive(on) {
+    const text = on ? "live" : "reconnecting…";
+    if (liveNote.textContent !== text) liveNote.textContent = text;
+    liveNote.className = on ? "live on" : "live off";
+  }
+
   function connect() {
     if (stream) stream.close();
     const url = VIEW === "device"
       ? `/dashboard/live/devices/${encodeURIComponent(DEVICE)}?range=${encodeURIComponent(range)}`
       : "/dashboard/live/overview";
     stream = new EventSource(url);
-    stream.onopen = () => { liveNote.textContent = "live"; liveNote.className = "live on"; };
-    stream.onerror = () => {
-      liveNote.textContent = "reconnecting…"; liveNote.className = "live off";
-    };
+    stream.onopen = () => showLive(true);
+    stream.onerror = () => showLive(false);
     stream.onmessage = (message) => {
       data = JSON.parse(message.data);
       offset = data.now - Date.now() / 1000;
-      liveNote.textContent = "live"; liveNote.className = "live on";
+      showLive(true);
       render();
       document.body.dataset.updated = String(Number(document.body.dataset.updated || 0) + 1);
     };
