@@ -309,8 +309,8 @@ class SQLiteStore(Store):
     async def device_summaries(self, device_ids, now, events_per_device):
         return await self._call(_device_summaries, list(device_ids), now, events_per_device)
 
-    async def device_history(self, device_id, limit):
-        return await self._call(_device_history, device_id, limit)
+    async def device_history(self, device_id, limit, before=None):
+        return await self._call(_device_history, device_id, limit, before)
 
     async def device_timeline(self, device_id, since, limit):
         return await self._call(_device_timeline, device_id, since, limit)
@@ -641,16 +641,17 @@ def _device_summaries(conn, device_ids, now, events_per_device):
     return summaries
 
 
-def _device_history(conn, device_id, limit):
+def _device_history(conn, device_id, limit, before):
+    before = float("inf") if before is None else before
     commands = [_command(row) for row in conn.execute(
-        "SELECT %s FROM commands WHERE device = ? ORDER BY seq DESC LIMIT ?" % COMMAND_COLUMNS,
-        (device_id, limit))]
+        "SELECT %s FROM commands WHERE device = ? AND created < ? ORDER BY seq DESC LIMIT ?"
+        % COMMAND_COLUMNS, (device_id, before, limit))]
     messages = [_message(row) for row in conn.execute(
-        "SELECT %s FROM messages WHERE device = ? ORDER BY id DESC LIMIT ?" % MESSAGE_COLUMNS,
-        (device_id, limit))]
+        "SELECT %s FROM messages WHERE device = ? AND created < ? ORDER BY id DESC LIMIT ?"
+        % MESSAGE_COLUMNS, (device_id, before, limit))]
     events = _events(conn.execute(
-        "SELECT id, device, name, data, created FROM events WHERE device = ? "
-        "ORDER BY created DESC, seq DESC LIMIT ?", (device_id, limit)))
+        "SELECT id, device, name, data, created FROM events WHERE device = ? AND created < ? "
+        "ORDER BY created DESC, seq DESC LIMIT ?", (device_id, before, limit)))
     return {"commands": commands, "messages": messages, "events": events}
 
 

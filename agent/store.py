@@ -208,9 +208,10 @@ class Store(abc.ABC):
         claimed in the hour before `now`, "last_seen": stored last contact or None}}."""
         raise NotImplementedError("this store has no device_summaries (the console needs it)")
 
-    async def device_history(self, device_id, limit):
+    async def device_history(self, device_id, limit, before=None):
         """A device's page: -> {"commands": [Command], "messages": [Message], "events":
-        [event dicts]}, each the newest `limit`, newest first."""
+        [event dicts]}, each the newest `limit` (created before `before`, if given),
+        newest first."""
         raise NotImplementedError("this store has no device_history (the console needs it)")
 
     async def device_timeline(self, device_id, since, limit):

@@ -108,6 +108,17 @@ async def data(request):
     return JSONResponse(await _snapshot(request)(), headers=access.HEADERS)
 
 
+async def older(request):
+    access.user(request)
+    device_id = _device_id(request)
+    try:
+        before = float(request.query_params.get("before", ""))
+    except ValueError:
+        raise BadRequest("before must be a unix time in seconds, like 1800000000.5") from None
+    return JSONResponse(await views.older(request.app.state.agent, device_id, before),
+                        headers=access.HEADERS)
+
+
 async def live(request):
     access.user(request)
     snapshot = _snapshot(request)
@@ -198,6 +209,7 @@ def routes():
         ("/dashboard/devices/{device_id}", device_page, "GET"),
         ("/dashboard/api/overview", data, "GET"),
         ("/dashboard/api/devices/{device_id}", data, "GET"),
+        ("/dashboard/api/devices/{device_id}/history", older, "GET"),
         ("/dashboard/live/overview", live, "GET"),
         ("/dashboard/live/devices/{device_id}", live, "GET"),
         ("/dashboard/api/devices/{device_id}/commands", send, "POST"),

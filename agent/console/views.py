@@ -104,7 +104,18 @@ async def device(agent, device_id, range_name):
         "range": {"name": range_name, "since": since, "until": now},
         "plots": series,
         "marks": marks,
-        "commands": [words.command(c) for c in history["commands"]],
-        "messages": [words.message(m) for m in history["messages"]],
-        "events": [event(e) for e in history["events"]],
+        "history_page": HISTORY,
+        **shown(history),
     }
+
+
+def shown(history):
+    return {"commands": [words.command(c) for c in history["commands"]],
+            "messages": [words.message(m) for m in history["messages"]],
+            "events": [event(e) for e in history["events"]]}
+
+
+async def older(agent, device_id, before):
+    """The page of history before `before`: the device page's "Show older"."""
+    return {"history_page": HISTORY,
+            **shown(await agent.store.device_history(device_id, HISTORY, before))}

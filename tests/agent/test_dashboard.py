@@ -251,3 +251,20 @@ def test_a_store_without_the_console_s_methods_says_which_one_is_missing(console
     for path in ("/dashboard/api/overview", "/dashboard/live/overview"):
         r = console.http.get(path, headers=basic(b"pw"))
         assert r.status_code == 501 and "device_summaries" in r.json()["error"]
+
+
+def test_a_device_s_history_pages_back_to_the_oldest(console, clock):
+    from utwilio_agent.agent import new_id
+
+    for i in range(250):
+        console.run(console.agent.store.add_event(new_id("EV"), "greenhouse", "tick", i,
+                                                  clock.now - 250 + i))
+    page = console.http.get("/dashboard/api/devices/greenhouse", headers=basic(b"pw")).json()
+    assert page["history_page"] == 200 and len(page["events"]) == 200
+    oldest = page["events"][-1]["created"]
+    r = console.http.get("/dashboard/api/devices/greenhouse/history?before=%r" % oldest,
+                         headers=basic(b"pw"))
+    assert [e["text"] for e in r.json()["events"]] == [str(i) for i in range(49, -1, -1)]
+    r = console.http.get("/dashboard/api/devices/greenhouse/history?before=yesterday",
+                         headers=basic(b"pw"))
+    assert r.status_code == 400 and "unix time" in r.json()["error"]

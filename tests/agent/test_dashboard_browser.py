@@ -271,3 +271,21 @@ def test_the_sandbox_phone_page_shares_the_console_s_look(delivering, sandbox, b
     page.wait_for_selector("#conversation li[data-status='delivered']")
     page.screenshot(path=str(IMAGES / "sandbox-phone.png"), full_page=True)
     device.close()
+
+
+def test_the_device_page_pages_back_through_its_whole_history(live, browser):
+    now = time.time()
+    for i in range(230):
+        live.run(live.agent.store.add_event(new_id("EV"), "greenhouse", "tick", {"n": i},
+                                            now - 300 + i))
+    page, _ = open_page(browser, live.url + "/dashboard/devices/greenhouse")
+    wait_live(page)
+    events = page.locator("li[data-event]")
+    sync_api.expect(events).to_have_count(12)
+    page.get_by_role("button", name="Show all 200").click()
+    sync_api.expect(events).to_have_count(200)
+    page.get_by_role("button", name="Show older").click()
+    sync_api.expect(events).to_have_count(230)
+    sync_api.expect(events.last).to_contain_text("tick n 0")
+    sync_api.expect(page.get_by_role("button", name="Show older")).to_have_count(0)
+    assert page.errors == []

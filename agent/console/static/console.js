@@ -182,6 +182,30 @@
   let parts = null;
   let allEvents = false;
   const FEW = 12;
+  // Pages of history older than the stream's (newest) page, fetched on demand.
+  const older = {commands: [], messages: [], events: []};
+  const full = {commands: null, messages: null, events: null}; // the last page was full
+
+  function history(kind) {
+    const seen = new Set(data[kind].map((item) => item.id));
+    return data[kind].concat(older[kind].filter((item) => !seen.has(item.id)));
+  }
+
+  function olderButton(kind) {
+    const items = history(kind);
+    const more = full[kind] === null ? data[kind].length >= data.history_page : full[kind];
+    if (!more || !items.length) return null;
+    return h("button", {type: "button", className: "quiet more", "data-focus": "older:" + kind,
+      onclick: async () => {
+        const before = Math.min(...items.map((item) => item.created));
+        const r = await fetch(`/dashboard/api/devices/${encodeURIComponent(DEVICE)}/history` +
+          `?before=${before}`);
+        const page = await r.json();
+        older[kind] = older[kind].concat(page[kind]);
+        full[kind] = page[kind].length >= page.history_page;
+        devicePage();
+      }}, "Show older");
+  }
 
   function skeleton() {
     const input = h("input", {id: "command", name: "text", autocomplete: "off",
@@ -261,16 +285,19 @@
     document.title = `${DEVICE} · utwilio`;
     swap(parts.card, [card(data.device, false)]);
     drawPlots();
-    swap(parts.commands, [list(data.commands, commandItem, "No commands yet.")]);
-    swap(parts.messages, [list(data.messages, messageItem, "None yet.")]);
-    const shown = allEvents ? data.events : data.events.slice(0, FEW);
+    swap(parts.commands, [list(history("commands"), commandItem, "No commands yet."),
+      olderButton("commands")]);
+    swap(parts.messages, [list(history("messages"), messageItem, "None yet."),
+      olderButton("messages")]);
+    const events = history("events");
+    const shown = allEvents ? events : events.slice(0, FEW);
     swap(parts.events, [shown.length ? h("ul", {className: "events"},
       shown.map((e) => h("li", {"data-event": e.id}, h("span", {className: "text"},
         h("b", {}, e.name), " ", e.text), h("span", {}, when(e.created)))))
       : h("p", {className: "empty"}, "Nothing yet."),
-      shown.length < data.events.length ? h("button", {type: "button", className: "quiet more",
+      shown.length < events.length ? h("button", {type: "button", className: "quiet more",
         "data-focus": "more", onclick: () => { allEvents = true; devicePage(); }},
-        `Show all ${data.events.length}`) : null]);
+        `Show all ${events.length}`) : olderButton("events")]);
     const mine = data.commands.find((c) => c.id === waitingFor);
     if (mine && mine.tone !== "wait") {
       document.getElementById("notice").textContent = mine.reply !== null
