@@ -186,13 +186,13 @@
   const older = {commands: [], messages: [], events: []};
   const full = {commands: null, messages: null, events: null}; // the last page was full
 
-  function history(kind) {
+  function historyOf(kind) {
     const seen = new Set(data[kind].map((item) => item.id));
     return data[kind].concat(older[kind].filter((item) => !seen.has(item.id)));
   }
 
   function olderButton(kind) {
-    const items = history(kind);
+    const items = historyOf(kind);
     const more = full[kind] === null ? data[kind].length >= data.history_page : full[kind];
     if (!more || !items.length) return null;
     return h("button", {type: "button", className: "quiet more", "data-focus": "older:" + kind,
@@ -285,11 +285,11 @@
     document.title = `${DEVICE} · utwilio`;
     swap(parts.card, [card(data.device, false)]);
     drawPlots();
-    swap(parts.commands, [list(history("commands"), commandItem, "No commands yet."),
+    swap(parts.commands, [list(historyOf("commands"), commandItem, "No commands yet."),
       olderButton("commands")]);
-    swap(parts.messages, [list(history("messages"), messageItem, "None yet."),
+    swap(parts.messages, [list(historyOf("messages"), messageItem, "None yet."),
       olderButton("messages")]);
-    const events = history("events");
+    const events = historyOf("events");
     const shown = allEvents ? events : events.slice(0, FEW);
     swap(parts.events, [shown.length ? h("ul", {className: "events"},
       shown.map((e) => h("li", {"data-event": e.id}, h("span", {className: "text"},
