@@ -268,3 +268,20 @@ def test_a_device_s_history_pages_back_to_the_oldest(console, clock):
     r = console.http.get("/dashboard/api/devices/greenhouse/history?before=yesterday",
                          headers=basic(b"pw"))
     assert r.status_code == 400 and "unix time" in r.json()["error"]
+
+
+def test_the_console_s_files_ship_in_the_package():
+    """A pip-installed agent serves its console offline: every static file is package
+    data (pyproject.toml), nothing comes from a CDN."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    setup = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "utwilio_agent.console" in setup["packages"]
+    [pattern] = setup["package-data"]["utwilio_agent.console"]
+    static = root / "agent" / "console" / "static"
+    for path in static.iterdir():
+        assert fnmatch.fnmatch("static/" + path.name, pattern), path
+        assert "://" not in path.read_text().replace("http://www.w3.org/2000/svg", "")
