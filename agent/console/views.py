@@ -22,7 +22,8 @@ def event(e):
                                     json.dumps(v, ensure_ascii=False)) for k, v in data.items())
     else:
         text = "" if data is None else json.dumps(data, ensure_ascii=False)
-    return {"id": e["id"], "name": e["name"], "created": e["created"], "text": text}
+    return {"id": e["id"], "name": e["name"], "created": e["created"], "text": text,
+            "numbers": words.numbers(e["name"], data)}
 
 
 def card(agent, device_id, summary, now):

@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from agenttest import (
     NUMBER,
@@ -23,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 from utwilio_agent.agent import new_id
+from utwilio_agent.console.access import csrf_token
 from utwilio_sandbox.server import ServerThread
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="run tools/sandbox/setup-browser.sh")
@@ -98,6 +100,8 @@ def test_cards_change_live_when_a_text_arrives_and_the_device_polls(live, browse
     sync_api.expect(greenhouse.locator("[data-field=queued]")).to_have_text("nothing")
     device.http.post(device.base + "/events", json={"name": "reading", "data": {"temp": 21.5}})
     sync_api.expect(greenhouse.locator(".facts .events li")).to_contain_text("reading temp 21.5")
+    sync_api.expect(greenhouse.locator(".tiles li[data-field='reading.temp']")).to_have_text(
+        "21.5reading.temp")
     assert page.evaluate("window.notReloaded") is True
     assert page.evaluate("document.activeElement.dataset.focus") == "device:greenhouse"
     assert page.errors == []
@@ -239,6 +243,10 @@ def test_screenshots_for_the_docs(delivering, browser):
     live.run(live.agent.alert("greenhouse", "Greenhouse hot: 31.4°C", "hot2"))
     wait_until(lambda: len([m for m in live.run(live.agent.store.overview(time.time(), 9))[
         "messages"] if m.status in ("delivered", "undelivered")]) == 3, what="deliveries")
+    headers = {"X-CSRF-Token": csrf_token("pw"), "Content-Type": "application/json"}
+    r = httpx.post(live.url + "/dashboard/api/devices/greenhouse/commands", auth=("ana", "pw"),
+                   headers=headers, json={"text": "vent open 30%"})
+    assert r.status_code == 201, r.text
     for viewport, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
         page, _ = open_page(browser, live.url + "/dashboard", viewport)
         wait_live(page)

@@ -88,9 +88,25 @@
       h("header", {},
         h("h2", {}, linked ? h("a", {href: deviceUrl(d.id), "data-focus": "device:" + d.id}, d.id)
           : d.id), presence(d)),
+      tiles(d.events),
       h("dl", {className: "facts"}, facts.map(([term, value]) => [h("dt", {}, term),
         h("dd", {}, value)])),
       d.problems.map((p) => h("p", {className: "problem"}, p)));
+  }
+
+  // The latest value of each number the device reported lately, large.
+  function tiles(events) {
+    const latest = new Map();
+    for (const e of events) {
+      for (const [field, value] of Object.entries(e.numbers)) {
+        if (!latest.has(field)) latest.set(field, value);
+      }
+    }
+    if (!latest.size) return null;
+    return h("ul", {className: "tiles", "aria-label": "Latest readings"},
+      [...latest].slice(0, 4).map(([field, value]) => h("li", {"data-field": field},
+        h("span", {className: "value"}, utwilioFormat(value)),
+        h("span", {className: "label"}, field))));
   }
 
   function commandLine(c) {
