@@ -18,7 +18,7 @@ DEFAULT_RANGE = "1h"
 def event(e):
     data = e["data"]
     if isinstance(data, dict) and data:
-        text = ", ".join("%s %s" % (k, v if words.numbers("", v) else
+        text = ", ".join("%s %s" % (k, v if words.is_number(v) else
                                     json.dumps(v, ensure_ascii=False)) for k, v in data.items())
     else:
         text = "" if data is None else json.dumps(data, ensure_ascii=False)

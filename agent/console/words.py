@@ -115,13 +115,13 @@ def command(c):
 def numbers(name, data):
     """The numeric fields of an event: {"reading.temp": 21.5}; a bare number is the
     event's own field."""
-    if _number(data):
+    if is_number(data):
         return {name: data}
     if isinstance(data, dict):
-        return {"%s.%s" % (name, k): v for k, v in data.items() if _number(v)}
+        return {"%s.%s" % (name, k): v for k, v in data.items() if is_number(v)}
     return {}
 
 
-def _number(value):
+def is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and \
         value == value and abs(value) != float("inf")
