@@ -297,3 +297,26 @@ def test_the_device_page_pages_back_through_its_whole_history(live, browser):
     sync_api.expect(events.last).to_contain_text("tick n 0")
     sync_api.expect(page.get_by_role("button", name="Show older")).to_have_count(0)
     assert page.errors == []
+
+
+def test_every_control_has_a_name_and_the_keyboard_reaches_it(live, browser):
+    assert post_sms(live.url, "fan on").status_code == 200
+    page, _ = open_page(browser, live.url + "/dashboard/devices/greenhouse")
+    wait_live(page)
+    page.wait_for_selector("li[data-command] button")
+    unnamed = page.eval_on_selector_all("a, button, input, select", """nodes => nodes.filter(
+        n => !(n.getAttribute('aria-label') || n.textContent.trim() ||
+               (n.labels && n.labels.length))).map(n => n.outerHTML)""")
+    assert unnamed == []
+    reached = []
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("""() => { const n = document.activeElement;
+            return n.getAttribute('aria-label') || n.id || n.textContent.trim(); }"""))
+    assert "command" in reached and "Send" in reached and "24h" in reached
+    assert "Cancel “fan on”" in reached
+    page.focus("button[aria-label='Cancel “fan on”']")
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator("li[data-command] .state")).to_have_text(
+        "canceled before the device picked it up")
+    sync_api.expect(page.locator("#notice")).to_have_text("Canceled “fan on”.")
