@@ -320,3 +320,4 @@ def test_every_control_has_a_name_and_the_keyboard_reaches_it(live, browser):
     sync_api.expect(page.locator("li[data-command] .state")).to_have_text(
         "canceled before the device picked it up")
     sync_api.expect(page.locator("#notice")).to_have_text("Canceled “fan on”.")
+    sync_api.expect(page.get_by_role("button", name="Send “fan on” again")).to_be_focused()

@@ -125,7 +125,7 @@
     const buttons = [];
     const say = (text) => { document.getElementById("notice").textContent = text; };
     if (c.can_cancel) {
-      buttons.push(h("button", {type: "button", className: "quiet", "data-focus": "cancel:" + c.id,
+      buttons.push(h("button", {type: "button", className: "quiet", "data-focus": "act:" + c.id,
         "aria-label": `Cancel “${c.text}”`,
         onclick: async () => {
           const r = await act(`/dashboard/api/commands/${encodeURIComponent(c.id)}/cancel`);
@@ -133,7 +133,7 @@
         }}, "Cancel"));
     }
     if (c.can_retry) {
-      buttons.push(h("button", {type: "button", className: "quiet", "data-focus": "retry:" + c.id,
+      buttons.push(h("button", {type: "button", className: "quiet", "data-focus": "act:" + c.id,
         "aria-label": `Send “${c.text}” again`,
         onclick: async () => {
           const r = await act(`/dashboard/api/commands/${encodeURIComponent(c.id)}/retry`);
