@@ -58,8 +58,9 @@ def live():
         yield agent
 
 
-def open_page(browser, url, viewport=DESKTOP, password="pw"):
+def open_page(browser, url, viewport=DESKTOP, password="pw", color_scheme="light"):
     context = browser.new_context(viewport=viewport, device_scale_factor=1,
+                                  color_scheme=color_scheme,
                                   http_credentials={"username": "ana", "password": password})
     page = context.new_page()
     errors = []
@@ -231,7 +232,7 @@ def delivering(sandbox):
 
 def test_screenshots_for_the_docs(delivering, browser):
     """Produces docs/img/console-*.png: the overview and a device's page, at a phone's
-    width (390 px) and a desktop's."""
+    width (390 px) and a desktop's, and a device's page in dark mode."""
     IMAGES.mkdir(parents=True, exist_ok=True)
     live = delivering
     _history(live)
@@ -258,6 +259,10 @@ def test_screenshots_for_the_docs(delivering, browser):
         assert page.errors == []
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], "the page scrolls sideways at %d px" % width
+    page, _ = open_page(browser, live.url + "/dashboard/devices/greenhouse", color_scheme="dark")
+    wait_live(page)
+    page.wait_for_selector("figure.plot svg")
+    page.screenshot(path=str(IMAGES / "console-device-dark.png"))
     device.close()
 
 
