@@ -9,7 +9,9 @@
   const liveNote = document.getElementById("live");
   let offset = 0; // the agent's clock minus this one, in seconds
   let data = null;
-  let range = new URLSearchParams(location.search).get("range") || "1h";
+  const RANGES = ["15m", "1h", "6h", "24h", "7d"];
+  let range = new URLSearchParams(location.search).get("range");
+  if (!RANGES.includes(range)) range = "1h";
   let stream = null;
   let waitingFor = null; // the id of the command this page just sent
 
@@ -137,8 +139,8 @@
         "aria-label": `Send “${c.text}” again`,
         onclick: async () => {
           const r = await act(`/dashboard/api/commands/${encodeURIComponent(c.id)}/retry`);
-          if (r.ok) waitingFor = r.body.command.id;
           say(r.ok ? `Sent “${c.text}” again.` : r.body.error);
+          if (r.ok) { waitingFor = r.body.command.id; announce(); }
         }}, "Send again"));
     }
     return h("li", {"data-command": c.id, "data-state": c.tone},
@@ -236,12 +238,13 @@
         waitingFor = r.body.command.id;
         input.value = "";
         notice.textContent = `Sent “${text}”. Waiting for ${DEVICE} to answer…`;
+        announce();  // the answer may have come with an update before this response
       } else {
         notice.textContent = r.body.error || "The agent refused the command.";
       }
     }}, input, h("button", {type: "submit"}, "Send"));
     const ranges = h("div", {className: "ranges", role: "group", "aria-label": "Time range"},
-      ["15m", "1h", "6h", "24h", "7d"].map((name) => h("button", {type: "button",
+      RANGES.map((name) => h("button", {type: "button",
         "data-range": name, "aria-pressed": String(name === range), onclick: () => {
           range = name;
           history.replaceState(null, "", "?range=" + name);
@@ -314,6 +317,11 @@
       shown.length < events.length ? h("button", {type: "button", className: "quiet more",
         "data-focus": "more", onclick: () => { allEvents = true; devicePage(); }},
         `Show all ${events.length}`) : olderButton("events")]);
+    announce();
+  }
+
+  // Says how the command this page sent ended, once it has.
+  function announce() {
     const mine = data.commands.find((c) => c.id === waitingFor);
     if (mine && mine.tone !== "wait") {
       document.getElementById("notice").textContent = mine.reply !== null
