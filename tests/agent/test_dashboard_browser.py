@@ -4,7 +4,6 @@ markup injection refused, and the screenshots in docs/img/ (phone and desktop)."
 
 import json
 import shutil
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +19,7 @@ from agenttest import (
     post_sms,
     wait_until,
 )
+from devicevm import run
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -34,8 +34,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--font-render-hinting=none"]
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = ROOT / "docs" / "img"
-sys.path.insert(0, str(ROOT / "tests"))
-from devicevm import run  # noqa: E402
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
