@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from . import dashboard, link, webhooks
+from . import console, link, webhooks
 from .agent import Agent
 from .limits import BodyLimit
 from .sqlite_store import SQLiteStore
@@ -35,10 +35,11 @@ def create_app(config, store=None, clock=time.time, rest=None):
             await agent.stop()
 
     app = Starlette(
-        routes=webhooks.routes() + link.routes() + dashboard.routes()
+        routes=webhooks.routes() + link.routes() + console.routes()
         + [Route("/healthz", _health, methods=["GET"])],
         middleware=[Middleware(BodyLimit, max_body=config.max_body)],
         lifespan=lifespan,
     )
     app.state.agent = agent
+    console.attach(app)
     return app

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 
 from .store import (
+    CANCELED,
     DONE,
     EXPIRED,
     OUT_FAILED,
@@ -102,6 +103,17 @@ CREATE TABLE IF NOT EXISTS alerts (
     at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alerts_by_device ON alerts (device, at);
+CREATE INDEX IF NOT EXISTS commands_by_device ON commands (device, seq);
+CREATE INDEX IF NOT EXISTS messages_by_device ON messages (device, id);
+CREATE INDEX IF NOT EXISTS events_by_device ON events (device, created);
+CREATE TABLE IF NOT EXISTS actions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    device TEXT,
+    detail TEXT NOT NULL
+);
 """
 
 COMMAND_COLUMNS = (
@@ -291,6 +303,29 @@ class SQLiteStore(Store):
         ).fetchall()
         last = rows[-1][0] if rows else after_seq
         return last, {device for _, device in rows}, True
+
+    # -- the console ---------------------------------------------------------------------
+
+    async def device_summaries(self, device_ids, now, events_per_device):
+        return await self._call(_device_summaries, list(device_ids), now, events_per_device)
+
+    async def device_history(self, device_id, limit, before=None):
+        return await self._call(_device_history, device_id, limit, before)
+
+    async def device_timeline(self, device_id, since, limit):
+        return await self._call(_device_timeline, device_id, since, limit)
+
+    async def cancel_command(self, command_id, now):
+        return await self._call(_cancel_command, command_id, now)
+
+    async def retry_command(self, command_id, new_id, now, ttl, queue_cap):
+        return await self._call(_retry_command, command_id, new_id, now, ttl, queue_cap)
+
+    async def log_action(self, at, who, action, device_id, detail):
+        return await self._call(_log_action, at, who, action, device_id, detail)
+
+    async def actions(self, limit):
+        return await self._call(_actions, limit)
 
 
 def _settle(results):
@@ -551,6 +586,7 @@ def _prune(conn, before):
         "DELETE FROM statuses WHERE forwarded = 1 AND at < ?",
         "DELETE FROM events WHERE created < ?",
         "DELETE FROM alerts WHERE at < ?",
+        "DELETE FROM actions WHERE at < ?",
     ):
         deleted += conn.execute(sql, (before,)).rowcount
     return deleted
@@ -575,3 +611,87 @@ def _overview(conn, now, limit):
         )
     ]
     return {"queues": queues, "commands": commands, "messages": messages, "events": events}
+
+
+# -- the console -----------------------------------------------------------------------
+
+
+def _events(rows):
+    return [{"id": e, "device": d, "name": n, "data": json.loads(data), "created": c}
+            for e, d, n, data, c in rows]
+
+
+def _device_summaries(conn, device_ids, now, events_per_device):
+    summaries = {}
+    for device in device_ids:
+        (queued,) = conn.execute(
+            "SELECT COUNT(*) FROM commands WHERE device = ? AND state = ? AND expires > ?",
+            (device, PENDING, now),
+        ).fetchone()
+        last = _find(conn, "device = ? ORDER BY seq DESC LIMIT 1", (device,))
+        events = _events(conn.execute(
+            "SELECT id, device, name, data, created FROM events WHERE device = ? "
+            "ORDER BY created DESC, seq DESC LIMIT ?", (device, events_per_device)))
+        (alerts,) = conn.execute(
+            "SELECT COUNT(*) FROM alerts WHERE device = ? AND at > ?", (device, now - 3600)
+        ).fetchone()
+        seen = conn.execute("SELECT last_seen FROM devices WHERE id = ?", (device,)).fetchone()
+        summaries[device] = {"queued": queued, "last_command": last, "events": events,
+                             "alerts_hour": alerts, "last_seen": seen[0] if seen else None}
+    return summaries
+
+
+def _device_history(conn, device_id, limit, before):
+    before = float("inf") if before is None else before
+    commands = [_command(row) for row in conn.execute(
+        "SELECT %s FROM commands WHERE device = ? AND created < ? ORDER BY seq DESC LIMIT ?"
+        % COMMAND_COLUMNS, (device_id, before, limit))]
+    messages = [_message(row) for row in conn.execute(
+        "SELECT %s FROM messages WHERE device = ? AND created < ? ORDER BY id DESC LIMIT ?"
+        % MESSAGE_COLUMNS, (device_id, before, limit))]
+    events = _events(conn.execute(
+        "SELECT id, device, name, data, created FROM events WHERE device = ? AND created < ? "
+        "ORDER BY created DESC, seq DESC LIMIT ?", (device_id, before, limit)))
+    return {"commands": commands, "messages": messages, "events": events}
+
+
+def _device_timeline(conn, device_id, since, limit):
+    events = _events(conn.execute(
+        "SELECT id, device, name, data, created FROM events WHERE device = ? AND created >= ? "
+        "ORDER BY created DESC, seq DESC LIMIT ?", (device_id, since, limit)))
+    events.reverse()
+    alerts = conn.execute(
+        "SELECT at, key FROM alerts WHERE device = ? AND at >= ? ORDER BY at LIMIT ?",
+        (device_id, since, limit)).fetchall()
+    commands = [_command(row) for row in conn.execute(
+        "SELECT %s FROM commands WHERE device = ? AND created >= ? ORDER BY seq LIMIT ?"
+        % COMMAND_COLUMNS, (device_id, since, limit))]
+    return {"events": events, "alerts": [tuple(a) for a in alerts], "commands": commands}
+
+
+def _cancel_command(conn, command_id, now):
+    cursor = conn.execute(
+        "UPDATE commands SET state = ?, acked = ? WHERE id = ? AND state = ? AND deliveries = 0",
+        (CANCELED, now, command_id, PENDING))
+    return _find(conn, "id = ?", (command_id,)) if cursor.rowcount else None
+
+
+def _retry_command(conn, command_id, new_id, now, ttl, queue_cap):
+    old = _find(conn, "id = ? AND state IN (?, ?)", (command_id, EXPIRED, CANCELED))
+    if old is None:
+        return None
+    copy = Command(new_id, old.device, old.sender, old.number, old.text, old.name, old.args,
+                   now, now + ttl)
+    return _accept(conn, copy, None, queue_cap, now)
+
+
+def _log_action(conn, at, who, action, device_id, detail):
+    conn.execute("INSERT INTO actions (at, who, action, device, detail) VALUES (?, ?, ?, ?, ?)",
+                 (at, who, action, device_id, detail))
+
+
+def _actions(conn, limit):
+    return [{"at": at, "who": who, "action": action, "device": device, "detail": detail}
+            for at, who, action, device, detail in conn.execute(
+                "SELECT at, who, action, device, detail FROM actions ORDER BY id DESC LIMIT ?",
+                (limit,))]

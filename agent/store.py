@@ -197,3 +197,48 @@ class Store(abc.ABC):
     async def changes(self, after_seq):
         """Commands stored by another process (the CLI): -> (last_seq, {device ids},
         devices_changed) or None when nothing changed since the last call."""
+
+    # -- the console (agent/console) ---------------------------------------------------
+    # Not abstract: a store without them still runs the agent; the console then says
+    # which method is missing.
+
+    async def device_summaries(self, device_ids, now, events_per_device):
+        """Each device's card: -> {device: {"queued": live commands, "last_command":
+        Command or None, "events": [event dicts, newest first], "alerts_hour": alerts
+        claimed in the hour before `now`, "last_seen": stored last contact or None}}."""
+        raise NotImplementedError("this store has no device_summaries (the console needs it)")
+
+    async def device_history(self, device_id, limit, before=None):
+        """A device's page: -> {"commands": [Command], "messages": [Message], "events":
+        [event dicts]}, each the newest `limit` (created before `before`, if given),
+        newest first."""
+        raise NotImplementedError("this store has no device_history (the console needs it)")
+
+    async def device_timeline(self, device_id, since, limit):
+        """What the plots show from `since` on, oldest first: -> {"events": [event
+        dicts] (the newest `limit`), "alerts": [(at, key)], "commands": [Command]}."""
+        raise NotImplementedError("this store has no device_timeline (the console needs it)")
+
+    async def cancel_command(self, command_id, now):
+        """Cancels a command no device has picked up yet. -> the Command (state
+        CANCELED), or None if there is no such command or it was delivered or finished."""
+        raise NotImplementedError("this store has no cancel_command (the console needs it)")
+
+    async def retry_command(self, command_id, new_id, now, ttl, queue_cap):
+        """Queues a copy of an expired or canceled command (same device, sender and
+        text) under `new_id`. -> Accepted ("new" or "full"), or None if there is no such
+        finished command."""
+        raise NotImplementedError("this store has no retry_command (the console needs it)")
+
+    async def log_action(self, at, who, action, device_id, detail):
+        """Records what a person did on the console (`who`: user name and address)."""
+        raise NotImplementedError("this store has no log_action (the console needs it)")
+
+    async def actions(self, limit):
+        """-> the newest `limit` console actions, newest first, as dicts (at, who,
+        action, device, detail)."""
+        raise NotImplementedError("this store has no actions (the console needs it)")
+
+
+# A command a person canceled on the console before its device picked it up.
+CANCELED = "canceled"

@@ -30,8 +30,10 @@ def commands(link, led):
     link.on("status", status)
 
 
-def main(cycles=None, handled=None, wait=20, config="config.json"):
-    """Long-polls the agent; `cycles` bounds the polls, `handled` the commands run."""
+def main(cycles=None, handled=None, wait=20, config="config.json", report=0):
+    """Long-polls the agent; `cycles` bounds the polls, `handled` the commands run.
+    Every `report` s (between polls: keep `wait` shorter) it sends the temperature as a
+    "reading" event, which the agent's console plots."""
     with open(config) as f:
         conf = json.load(f)
     if "wifi" in conf:
@@ -42,9 +44,17 @@ def main(cycles=None, handled=None, wait=20, config="config.json"):
     commands(link, led)
     dog = hardware.watchdog(1000 * (wait + 40))
     n = done = 0
+    reported = None
     while (cycles is None or n < cycles) and (handled is None or done < handled):
         n += 1
         dog.feed()
+        if report and (reported is None or
+                       time.ticks_diff(time.ticks_ms(), reported) >= report * 1000):
+            reported = time.ticks_ms()
+            try:
+                link.send("reading", {"temp": round(hardware.temperature(), 1)})
+            except OSError as e:
+                link.error = str(e)
         try:
             count = link.poll(wait)
         except OSError as e:  # Wi-Fi gone mid-exchange: the next poll retries

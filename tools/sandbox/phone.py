@@ -5,47 +5,42 @@ says why a text got no answer (no webhook, or the webhook's failure with Twilio'
 code from the debugger: 11200 for an HTTP error status, 11205 for a connection failure
 or timeout), and sets the number's SMS webhook as Twilio's console does."""
 
-from starlette.responses import HTMLResponse
+from importlib.resources import files
+
+from starlette.responses import FileResponse, HTMLResponse
 from starlette.routing import Route
+
+# The agent console's stylesheet: the demo's two pages look like one product.
+STYLESHEET = files("utwilio_agent.console") / "static" / "utwilio.css"
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sandbox phone</title>
+<link rel="stylesheet" href="/sandbox/utwilio.css">
 <style>
- * { box-sizing: border-box; }
- body { font: 16px system-ui, sans-serif; max-width: 28rem; margin: 0 auto; padding: .75rem; }
- h1 { font-size: 1.3rem; margin: .2rem 0 .6rem; }
- label { display: block; margin: .3rem 0; }
- input, select, button { font: inherit; max-width: 100%; }
- .row { display: flex; gap: .5rem; align-items: center; }
- .row input, .row select { flex: 1; min-width: 0; }
- #conversation { list-style: none; padding: .5rem; margin: .5rem 0; min-height: 12rem;
-   border: 1px solid #ccc; border-radius: .5rem; overflow-wrap: anywhere; }
- #conversation li { margin: .3rem 0; padding: .4rem .6rem; border-radius: .8rem;
-   max-width: 85%; white-space: pre-wrap; }
- #conversation li.sent { background: #0b84ff; color: white; margin-left: auto; }
- #conversation li.received { background: #e5e5ea; }
- #conversation small { display: block; opacity: .8; font-size: .7rem; }
  #conversation .problem { display: block; margin-top: .2rem; padding: .2rem .4rem;
    border-radius: .4rem; background: #fff3cd; color: #5c4400; font-size: .75rem; }
  #conversation .problem a { color: inherit; }
- form { margin-top: .5rem; }
- #error, #webhook-note { min-height: 1.2em; margin: .3rem 0; }
- #error { color: #b00020; }
+ #webhook-note { min-height: 1.2em; margin: .3rem 0; }
 </style></head>
 <body>
+<header class="bar"><span class="brand">utwilio</span><span class="where">Sandbox phone</span>
+</header>
+<main class="phone">
 <h1>Sandbox phone</h1>
-<label class="row">This phone <input id="phone" value="+15551234567" inputmode="tel"></label>
-<label class="row">Texting <select id="number"></select></label>
-<form id="hook" class="row"><input id="webhook" type="url" aria-label="SMS webhook URL"
+<label class="field">This phone <input id="phone" value="+15551234567" inputmode="tel"></label>
+<label class="field">Texting <select id="number"></select></label>
+<form id="hook" class="compose"><input id="webhook" type="url" aria-label="SMS webhook URL"
  placeholder="SMS webhook URL, e.g. http://127.0.0.1:8020/twilio/sms">
 <button id="set-webhook" type="submit">Set</button></form>
 <p id="webhook-note" aria-live="polite"></p>
-<ul id="conversation" aria-live="polite"></ul>
-<form id="compose" class="row"><input id="body" placeholder="Text message" autocomplete="off">
+<ul id="conversation" class="chat panel" aria-live="polite"></ul>
+<form id="compose" class="compose"><input id="body" placeholder="Text message"
+ aria-label="Text message" autocomplete="off">
 <button id="send" type="submit">Send</button></form>
-<p id="error" role="alert"></p>
+<p id="error" class="error" role="alert"></p>
+</main>
 <script>
 const $ = (id) => document.getElementById(id);
 let shown = "";
@@ -158,5 +153,10 @@ async def _page(request):
     return HTMLResponse(PAGE)
 
 
+async def _stylesheet(request):
+    return FileResponse(str(STYLESHEET), media_type="text/css")
+
+
 def routes():
-    return [Route("/sandbox/phone", _page, methods=["GET"])]
+    return [Route("/sandbox/phone", _page, methods=["GET"]),
+            Route("/sandbox/utwilio.css", _stylesheet, methods=["GET"])]
