@@ -10,13 +10,13 @@
 # - boot.py runs, then main.py when the board starts into its friendly REPL.
 # Settings come from the environment: VBOARD_ROOT, VBOARD_MODULES, VBOARD_FLASH,
 # VBOARD_MAIN ("1": run main.py).
-import os
-import sys
+# Its names start with "_": the REPL runs in this namespace, as after a board's boot.py.
+import sys as _sys
 
-sys.stdout.write("\x00vboard-up\x00")  # the relay passes input from here on
+_sys.stdout.write("\x00vboard-up\x00")  # the relay passes input from here on
 
 _BLOCK = 4096
-ROOM_ADC = 14191  # the RP2040 sensor's reading at 22 °C
+_ROOM_ADC = 14191  # the RP2040 sensor's reading at 22 °C
 
 
 class _Flash:
@@ -84,13 +84,16 @@ class _Flash:
 
 
 def _setup():
+    import os
+    import sys
+
     import vfs
 
     sys.path[:] = [os.getenv("VBOARD_MODULES")]
     import machine
     import network  # noqa: F401
 
-    machine.host_set_adc(4, ROOM_ADC)
+    machine.host_set_adc(4, _ROOM_ADC)
     vfs.umount("/")
     vfs.mount(_Flash(os.getenv("VBOARD_ROOT"), int(os.getenv("VBOARD_FLASH"))), "/")
     os.chdir("/")
@@ -116,13 +119,10 @@ def _run(name):
 
 try:
     _setup()
-except Exception as e:
-    sys.print_exception(e)
-    print("vboard: the board's firmware could not start:", e)
-    sys.exit(3)
-_main = os.getenv("VBOARD_MAIN") == "1"
-del _Flash, _setup, ROOM_ADC, os, sys
+except Exception as _e:
+    _sys.print_exception(_e)
+    print("vboard: the board's firmware could not start:", _e)
+    _sys.exit(3)
 _run("boot.py")
-if _main:
+if __import__("os").getenv("VBOARD_MAIN") == "1":
     _run("main.py")
-del _run, _main
