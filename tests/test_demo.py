@@ -1,6 +1,7 @@
 """`make demo` (tools/demo.py) as a user runs it: the whole story in its transcript,
 exit 0, and nothing left running."""
 
+import os
 import re
 import subprocess
 import sys
@@ -26,8 +27,10 @@ def alive(pid):
 
 
 def test_demo_tells_the_whole_story_and_stops_everything():
+    """With only the `demo` extra importable (tests/demoonly blocks the rest of dev)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "tests" / "demoonly"))
     proc = subprocess.run([sys.executable, "tools/demo.py"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=180)
+                          text=True, timeout=180, env=env)
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
     lines = out.splitlines()
@@ -43,3 +46,11 @@ def test_demo_tells_the_whole_story_and_stops_everything():
     pids = started_pids(out)
     assert len(pids) == 2, out
     assert [p for p in pids if alive(p)] == [], "the demo left processes running"
+
+
+def test_the_blocker_blocks_what_the_demo_extra_lacks():
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "tests" / "demoonly"))
+    code = ("import trustme, mpremote, starlette, httpx\n"
+            "try:\n    import twilio\nexcept ImportError as e:\n    print(e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert "not in the demo extra" in out.stdout, out.stdout + out.stderr
