@@ -9,14 +9,14 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: demo test setup system clean
+.PHONY: demo tools test setup system clean
 
 $(BIN)/python:
 	@echo "make: creating $(VENV) with $(PYTHON)"
 	$(PYTHON) tools/make_venv.py $(VENV)
 
 $(DEMO_STAMP): pyproject.toml | $(BIN)/python
-	@echo "make demo: installing the demo's packages into $(VENV) (first run: about a minute)"
+	@echo "make: installing the demo's packages into $(VENV) (first run: about a minute)"
 	$(PIP) install --progress-bar on -e '.[demo]'
 	touch $@
 
@@ -33,6 +33,9 @@ system:
 
 demo: $(DEMO_STAMP)
 	$(BIN)/python tools/demo.py
+
+# mpremote, the deploy tool and the virtual board, for your own board (no demo run)
+tools: $(DEMO_STAMP)
 
 test: $(STAMP) system
 	$(BIN)/python -m pytest

@@ -1,5 +1,5 @@
 """utwilio.rest on both runtimes over real sockets: every operation of the seeds
-(the README's operations table) against the local Twilio sandbox, and the resources the sandbox
+(the operations table in docs/rest.md) against the local Twilio sandbox, and the resources the sandbox
 does not serve against canned answers (tests/httpserver.py)."""
 
 import json
