@@ -18,6 +18,8 @@ from tools.vboard import PICO_W_FLASH, BoardError, VirtualBoard
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m tools.vboard", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version="python -m tools.vboard %s"
+                   % __import__("importlib.metadata").metadata.version("utwilio"))
     p.add_argument("--dir", help="the board's filesystem (default: a new temporary "
                    "directory, removed on exit)")
     p.add_argument("--link", help="path of the board's pty (default: <dir>.tty)")
