@@ -31,8 +31,9 @@ system:
 	@for s in tools/setup-system.sh tools/sandbox/setup-browser.sh tools/typecheck/install.sh tools/sandbox/setup-node.sh; do \
 		if [ -f $$s ]; then bash $$s || exit 1; fi; done
 
+# KEEP=1 leaves the sandbox, the agent and the board running (Ctrl-C stops them)
 demo: $(DEMO_STAMP)
-	$(BIN)/python tools/demo.py
+	$(BIN)/python tools/demo.py $(if $(KEEP),--keep)
 
 # mpremote, the deploy tool and the virtual board, for your own board (no demo run)
 tools: $(DEMO_STAMP)

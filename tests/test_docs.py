@@ -62,7 +62,7 @@ def test_the_pages_are_found_and_the_front_page_is_short():
 
 @pytest.mark.parametrize("page", PAGES, ids=_id)
 def test_covered_blocks_name_tests_that_exist(page):
-    for lang, _, mark, line in blocks(page):
+    for _, _, mark, line in blocks(page):
         if mark and mark != "device":
             path, _, name = mark.partition("::")
             test_file = ROOT / path
@@ -110,7 +110,7 @@ def fresh_copy(dest):
     lang == "sh" and mark is None for lang, _, mark, _ in blocks(p))], ids=_id)
 def test_sh_blocks_run_in_a_fresh_copy(page, tmp_path):
     script = ["set -euo pipefail"]
-    for n, (lang, code, mark, line) in enumerate(blocks(page)):
+    for lang, code, mark, line in blocks(page):
         if lang == "sh" and mark is None:
             script += ["echo '::: block at line %d' >&2" % line, code]
     copy = tmp_path / "utwilio"
@@ -202,8 +202,9 @@ def test_first_alert_on_a_virtual_board(sandbox):
     """Getting started, step 5, on a virtual board whose Twilio is the sandbox: the
     deploy tool, then `cp boot.py hardware.py first_alert.py :`, `reset` and
     `exec "import first_alert"`, with plain mpremote as the page types them."""
-    import tools.deploy as deploy_tool
     from utwilio_sandbox.settings import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+    import tools.deploy as deploy_tool
 
     mpremote = str(Path(sys.executable).parent / "mpremote")
     with VirtualBoard() as board:

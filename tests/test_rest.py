@@ -1,6 +1,6 @@
 """utwilio.rest on both runtimes over real sockets: every operation of the seeds
-(the operations table in docs/rest.md) against the local Twilio sandbox, and the resources the sandbox
-does not serve against canned answers (tests/httpserver.py)."""
+(the operations table in docs/rest.md) against the local Twilio sandbox, and the
+resources the sandbox does not serve against canned answers (tests/httpserver.py)."""
 
 import json
 import time
