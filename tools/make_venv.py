@@ -1,14 +1,16 @@
 """Makes the project's virtual environment with nothing but Python 3.11 (no root):
 `python3 tools/make_venv.py .venv`.
 
-`python3 -m venv` needs ensurepip, which Debian splits into the python3-venv package
-(root to install). Without it, the venv is made without pip, and pip comes from PyPI:
-the pinned wheel, its SHA-256 checked against PyPI's record, run from the wheel itself
-to install itself. PYPI_JSON (default PyPI's JSON API) lets a test serve it locally."""
+`python3 -m venv` needs ensurepip, which Debian disables unless the python3-venv
+package is installed (root). Without it, the venv is made without pip, and pip comes
+from PyPI: the pinned wheel, its SHA-256 checked against PyPI's record, run from the
+wheel itself to install itself. UTWILIO_PYPI_JSON (default: PyPI's JSON API) lets a
+test serve it locally."""
 
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,16 +19,6 @@ import venv
 
 PIP = "23.2.1"
 PYPI_JSON = os.environ.get("UTWILIO_PYPI_JSON", "https://pypi.org/pypi/{name}/{version}/json")
-
-
-def has_ensurepip():
-    if os.environ.get("UTWILIO_NO_ENSUREPIP"):  # tests: act as on a stock Debian
-        return False
-    try:
-        import ensurepip  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def fetch_pip(into):
@@ -44,11 +36,15 @@ def fetch_pip(into):
 
 
 def make(target):
-    if has_ensurepip():
-        venv.EnvBuilder(with_pip=True).create(target)
-        return
-    print("venv: this Python has no ensurepip (Debian's python3-venv is not installed): "
-          "making %s without it and fetching pip %s from PyPI" % (target, PIP), flush=True)
+    if not os.environ.get("UTWILIO_NO_ENSUREPIP"):  # tests: act as on a stock Debian
+        try:
+            venv.EnvBuilder(with_pip=True).create(target)
+            return
+        except (Exception, SystemExit) as e:  # Debian: ensurepip is there but disabled
+            print("venv: `python3 -m venv` could not install pip (%s)" % e, flush=True)
+            shutil.rmtree(target, ignore_errors=True)
+    print("venv: making %s without ensurepip (Debian's python3-venv is not installed) "
+          "and fetching pip %s from PyPI" % (target, PIP), flush=True)
     venv.EnvBuilder(with_pip=False).create(target)
     python = os.path.join(target, "bin", "python")
     with tempfile.TemporaryDirectory() as tmp:
