@@ -239,3 +239,15 @@ def test_missing_micropython_is_a_clear_error_and_leaves_nothing(tmp_path):
     with pytest.raises(BoardError, match="no MicroPython unix port"):
         board.start()
     assert not board.dir.exists()
+
+
+def test_mpremote_interrupts_a_running_main_py_and_mounts_a_host_dir(tmp_path):
+    (tmp_path / "board").mkdir()
+    (tmp_path / "board" / "main.py").write_text("import time\nwhile True:\n"
+                                                "    time.sleep_ms(10)\n")
+    (tmp_path / "host").mkdir()
+    (tmp_path / "host" / "vb_mounted.py").write_text("print('from the host')\n")
+    with VirtualBoard(dir=tmp_path / "board") as b:  # main.py runs from power-on
+        assert mpremote(b, "exec", "print('interrupted')").stdout.strip() == "interrupted"
+        out = mpremote(b, "mount", str(tmp_path / "host"), "exec", "import vb_mounted").stdout
+        assert out.splitlines()[-1] == "from the host"
