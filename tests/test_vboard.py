@@ -115,8 +115,8 @@ def test_soft_reset_and_reset_restart_the_vm_and_the_board_stays(board, how):
 def test_ctrl_d_in_the_friendly_repl_is_a_soft_reboot(board):
     fd = os.open(board.port, os.O_RDWR | os.O_NOCTTY)
     try:
-        os.write(fd, b"\x03\x02")  # Ctrl-C, Ctrl-B: the friendly REPL
-        _read_until(fd, b">>> ")
+        os.write(fd, b"\x03\x02")  # Ctrl-C, Ctrl-B: the friendly REPL, with its banner
+        _read_until(fd, b"information.\r\n>>> ")
         os.write(fd, b"\x04")
         seen = _read_until(fd, b">>> ")
     finally:
@@ -167,8 +167,8 @@ def test_boot_py_and_main_py_run_at_power_on(tmp_path):
     (tmp_path / "boot.py").write_text("BOOTED = True\n")
     (tmp_path / "main.py").write_text("open('main-ran', 'w').write('yes')\n")
     with VirtualBoard(dir=tmp_path) as b:
-        assert (tmp_path / "main-ran").read_text() == "yes"
         assert b.exec("print(BOOTED)").strip() == "True"
+        assert (tmp_path / "main-ran").read_text() == "yes"
 
 
 def test_an_error_on_the_board_is_an_mpremote_failure(board):
@@ -198,14 +198,14 @@ def test_a_board_that_cannot_restart_says_why(tmp_path):
     """The VM starts once, then fails: the board is dead and says so, to mpremote too."""
     broken = tmp_path / "broken"
     vm = tmp_path / "micropython"
-    vm.write_text("#!/bin/sh\nif [ -e %s ]; then echo 'flash chip not found' >&2; exit 9; fi\n"
+    vm.write_text("#!/bin/sh\nif [ -e %s ]; then echo 'flash chip not found' >&2; exit 7; fi\n"
                   "exec %s \"$@\"\n" % (broken, MICROPYTHON))
     vm.chmod(0o755)
     deaths = []
     with VirtualBoard(micropython=vm, on_death=deaths.append) as b:
         broken.touch()
         proc = mpremote(b, "soft-reset", check=False)
-        assert b.error and "exited with status 9" in b.error
+        assert b.error and "exited with status 7" in b.error
         assert "flash chip not found" in b.error
         assert deaths == [b.error]
         proc = mpremote(b, "exec", "print(1)", check=False)

@@ -42,6 +42,7 @@ RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 # exit statuses of the VM after machine.reset(), an overdue WDT, machine.deepsleep()
 HARD_RESETS = ("exited with status 2", "exited with status 3", "exited with status 4")
+FIRMWARE_FAILED = "exited with status 9"  # firmware.py could not set the board up
 
 
 class BoardError(RuntimeError):
@@ -73,7 +74,7 @@ class VirtualBoard:
         self._wake = None
         self._raw = False  # the VM's REPL is in raw mode (mpremote's)
         self._rebooting_raw = False  # a new VM's output is held back until its prompt
-        self._up = self._prompted = False
+        self._up = False  # the firmware runs: input may go to the VM
         self._tail = b""
         self._ready = threading.Event()
 
@@ -94,7 +95,7 @@ class VirtualBoard:
         return vm + ["-i", str(FIRMWARE)]
 
     def start(self, timeout=15):
-        """Powers the board on; returns once its REPL prompt is up."""
+        """Powers the board on; returns once its firmware runs (boot.py, main.py next)."""
         try:
             if not self.micropython.exists():
                 raise BoardError("no MicroPython unix port at %s: `make setup` installs it"
@@ -112,7 +113,7 @@ class VirtualBoard:
                                             daemon=True)
             self._thread.start()
             if not self._ready.wait(timeout):
-                raise BoardError("the VM printed no prompt in %ds: %r" % (timeout, self._tail))
+                raise BoardError("the VM did not start in %ds: %r" % (timeout, self._tail))
             if self.error:
                 raise BoardError(self.error)
         except BaseException:
@@ -148,7 +149,7 @@ class VirtualBoard:
         os.close(slave)
         self._vm_pid, self._vm_fd = pid, fd
         self._started_at = time.monotonic()
-        self._prompted = self._up = False
+        self._up = False
         self._tail = b""
 
     def _reap(self):
@@ -169,8 +170,8 @@ class VirtualBoard:
         how = self._reap()
         if self._stopping:
             return
-        if not self._prompted:
-            self._die("the MicroPython VM %s before its prompt: %s" % (
+        if not self._up or how == FIRMWARE_FAILED:
+            self._die("the MicroPython VM %s as it started: %s" % (
                 how, self._tail.decode(errors="replace").strip()[-600:] or "(no output)"))
             return
         self.reboots += 1
@@ -211,12 +212,12 @@ class VirtualBoard:
             if UP not in self._tail:
                 return
             self._up = True
+            self._ready.set()
             data = self._tail = self._tail.split(UP, 1)[1]
         if self._rebooting_raw:
             if PROMPT in self._tail:
                 # back into the raw REPL mpremote was in: the VM prints its banner
                 self._rebooting_raw = False
-                self._prompted = True
                 self._tail = b""
                 os.write(self._vm_fd, b"\x01")
             return
@@ -224,9 +225,6 @@ class VirtualBoard:
         raw, friendly = self._tail.rfind(RAW_BANNER), self._tail.rfind(PROMPT)
         if raw != friendly:  # the later one tells the REPL's mode
             self._raw = raw > friendly
-        if not self._prompted and (PROMPT in self._tail or RAW_BANNER in self._tail):
-            self._prompted = True
-            self._ready.set()
 
     def _relay(self):
         while not self._stopping:

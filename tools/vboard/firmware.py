@@ -122,7 +122,7 @@ try:
 except Exception as _e:
     _sys.print_exception(_e)
     print("vboard: the board's firmware could not start:", _e)
-    _sys.exit(3)
+    _sys.exit(9)  # the relay: the board is dead
 _run("boot.py")
 if __import__("os").getenv("VBOARD_MAIN") == "1":
     _run("main.py")
