@@ -93,3 +93,12 @@ def test_without_root_or_sudo_the_scripts_say_what_to_do(tmp_path):
                              timeout=60)
     assert browser.returncode == 1
     assert "installing chromium needs root, and sudo is not installed" in browser.stderr
+
+
+def test_the_demo_extra_is_a_subset_of_dev_with_the_same_pins():
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    assert extras["demo"] and set(extras["demo"]) <= set(extras["dev"]), (
+        set(extras["demo"]) - set(extras["dev"]))

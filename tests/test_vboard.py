@@ -251,3 +251,14 @@ def test_mpremote_interrupts_a_running_main_py_and_mounts_a_host_dir(tmp_path):
         assert mpremote(b, "exec", "print('interrupted')").stdout.strip() == "interrupted"
         out = mpremote(b, "mount", str(tmp_path / "host"), "exec", "import vb_mounted").stdout
         assert out.splitlines()[-1] == "from the host"
+
+
+def test_a_vm_killed_under_the_board_is_said_and_the_board_restarts(board, capfd):
+    vm = board.pids()[0]
+    os.kill(vm, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while (not board.pids() or board.pids()[0] == vm) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert "the MicroPython VM was killed by signal 9 (SIGKILL); the board restarts" in \
+        capfd.readouterr().err
+    assert mpremote(board, "exec", "print(7)").stdout.strip() == "7"

@@ -175,6 +175,8 @@ class VirtualBoard:
                 how, self._tail.decode(errors="replace").strip()[-600:] or "(no output)"))
             return
         self.reboots += 1
+        if "signal" in how:  # not a reset the board asked for: say so, as a brownout shows
+            self._say("vboard: the MicroPython VM %s; the board restarts" % how)
         # machine.reset() (and the watchdog, deepsleep) restart the board as at power-on,
         # in the friendly REPL; Ctrl-D and sys.exit() soft-reboot it into the same REPL.
         raw = self._raw = self._raw and how not in HARD_RESETS
@@ -186,6 +188,10 @@ class VirtualBoard:
             self._die("the MicroPython VM could not be started again: %s" % e)
             return
         self._rebooting_raw = raw
+
+    def _say(self, text):
+        print(text, file=sys.stderr, flush=True)
+        self._to_user(b"\r\n" + text.encode() + b"\r\n")
 
     def _die(self, reason):
         self.error = "the virtual board is dead: %s" % reason
