@@ -75,6 +75,7 @@ class VirtualBoard:
         self._raw = False  # the VM's REPL is in raw mode (mpremote's)
         self._rebooting_raw = False  # a new VM's output is held back until its prompt
         self._up = False  # the firmware runs: input may go to the VM
+        self._unanswered = self._replay = b""
         self._tail = b""
         self._ready = threading.Event()
 
@@ -180,6 +181,10 @@ class VirtualBoard:
         # machine.reset() (and the watchdog, deepsleep) restart the board as at power-on,
         # in the friendly REPL; Ctrl-D and sys.exit() soft-reboot it into the same REPL.
         raw = self._raw = self._raw and how not in HARD_RESETS
+        # What was typed while the old VM was ending (mpremote's Ctrl-C, Ctrl-A for the
+        # next command) would be lost: the new VM gets it once it runs.
+        self._replay = b"" if raw else self._unanswered
+        self._unanswered = b""
         if how not in HARD_RESETS:
             self._to_user(SOFT_REBOOT)
         try:
@@ -211,6 +216,7 @@ class VirtualBoard:
             pass
 
     def _from_vm(self, data):
+        self._unanswered = b""
         self._tail = (self._tail + data)[-2000:]
         if not self._up:
             # Before the firmware's mark the VM is a CPython process starting up: a
@@ -219,6 +225,9 @@ class VirtualBoard:
                 return
             self._up = True
             self._ready.set()
+            if self._replay:
+                os.write(self._vm_fd, self._replay)
+                self._replay = b""
             data = self._tail = self._tail.split(UP, 1)[1]
         if self._rebooting_raw:
             if PROMPT in self._tail:
@@ -260,6 +269,7 @@ class VirtualBoard:
                 if self.error:
                     self._to_user(b"\r\nvboard: " + self.error.encode() + b"\r\n")
                 elif self._vm_fd is not None:
+                    self._unanswered = (self._unanswered + data)[-64:]
                     try:
                         os.write(self._vm_fd, data)
                     except OSError:
