@@ -29,8 +29,9 @@ def _bundled_pip():
 
 def test_the_venv_without_ensurepip_gets_the_pinned_pip_from_the_index(tmp_path):
     wheel = _bundled_pip()
-    assert wheel.name.startswith("pip-%s-" % venv_tool.PIP)
-    (tmp_path / "files").mkdir()
+    assert wheel.name == venv_tool.PIP
+    assert hashlib.sha256(wheel.read_bytes()).hexdigest() == venv_tool.PIP_SHA256
+    (tmp_path / "files" / "simple" / "pip").mkdir(parents=True)
     shutil.copy(wheel, tmp_path / "files" / wheel.name)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler,
                                 directory=str(tmp_path / "files"))
@@ -38,10 +39,10 @@ def test_the_venv_without_ensurepip_gets_the_pinned_pip_from_the_index(tmp_path)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = "http://127.0.0.1:%d/" % server.server_address[1]
-    (tmp_path / "files" / "pip.json").write_text(json.dumps({"urls": [
-        {"filename": wheel.name, "url": base + wheel.name,
-         "digests": {"sha256": hashlib.sha256(wheel.read_bytes()).hexdigest()}}]}))
-    env = dict(os.environ, UTWILIO_NO_ENSUREPIP="1", UTWILIO_PYPI_JSON=base + "pip.json")
+    (tmp_path / "files" / "simple" / "pip" / "index.html").write_text(json.dumps({"files": [
+        {"filename": wheel.name, "url": "../../" + wheel.name,
+         "hashes": {"sha256": venv_tool.PIP_SHA256}}]}))
+    env = dict(os.environ, UTWILIO_NO_ENSUREPIP="1", UTWILIO_PIP_INDEX=base + "simple/pip/")
     try:
         proc = subprocess.run([sys.executable, str(ROOT / "tools" / "make_venv.py"),
                                str(tmp_path / "venv")], env=env, capture_output=True,
@@ -53,7 +54,7 @@ def test_the_venv_without_ensurepip_gets_the_pinned_pip_from_the_index(tmp_path)
     assert "without ensurepip" in proc.stdout
     pip = subprocess.run([str(tmp_path / "venv" / "bin" / "python"), "-m", "pip", "--version"],
                          capture_output=True, text=True, timeout=60)
-    assert pip.stdout.startswith("pip %s " % venv_tool.PIP), pip.stdout + pip.stderr
+    assert pip.stdout.startswith("pip 23.2.1 "), pip.stdout + pip.stderr
 
 
 def _path_with(tmp_path, **scripts):

@@ -3,9 +3,9 @@
 
 `python3 -m venv` needs ensurepip, which Debian disables unless the python3-venv
 package is installed (root). Without it, the venv is made without pip, and pip comes
-from PyPI: the pinned wheel, its SHA-256 checked against PyPI's record, run from the
-wheel itself to install itself. UTWILIO_PYPI_JSON (default: PyPI's JSON API) lets a
-test serve it locally."""
+from PyPI: the pinned wheel, its SHA-256 checked, run from the wheel itself to install
+itself. UTWILIO_PIP_INDEX (default: PyPI's simple index for pip) lets a test serve it
+locally."""
 
 import hashlib
 import json
@@ -14,24 +14,31 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import urllib.request
 import venv
 
-PIP = "23.2.1"
-PYPI_JSON = os.environ.get("UTWILIO_PYPI_JSON", "https://pypi.org/pypi/{name}/{version}/json")
+PIP = "pip-23.2.1-py3-none-any.whl"
+PIP_SHA256 = "7ccf472345f20d35bdc9d1841ff5f313260c2c33fe417f48c30ac46cccabf5be"
+INDEX = os.environ.get("UTWILIO_PIP_INDEX", "https://pypi.org/simple/pip/")
 
 
 def fetch_pip(into):
-    """-> the path of the pinned pip wheel, downloaded into `into` and checked."""
-    with urllib.request.urlopen(PYPI_JSON.format(name="pip", version=PIP), timeout=60) as r:
-        release = json.load(r)
-    wheel = next(f for f in release["urls"] if f["filename"].endswith("-py3-none-any.whl"))
-    path = os.path.join(into, wheel["filename"])
-    with urllib.request.urlopen(wheel["url"], timeout=120) as r, open(path, "wb") as f:
+    """-> the path of the pinned pip wheel, found in the index (PyPI's simple API, as
+    pip reads it), downloaded into `into` and checked against the pinned SHA-256."""
+    request = urllib.request.Request(INDEX, headers={
+        "Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(request, timeout=60) as r:
+        files = json.load(r)["files"]
+    url = next(f["url"] for f in files if f["filename"] == PIP)
+    url = urllib.parse.urljoin(INDEX, url)
+    path = os.path.join(into, PIP)
+    with urllib.request.urlopen(url, timeout=120) as r:
         data = r.read()
+    if hashlib.sha256(data).hexdigest() != PIP_SHA256:
+        raise SystemExit("venv: %s is not the pinned pip wheel (SHA-256 differs)" % url)
+    with open(path, "wb") as f:
         f.write(data)
-    if hashlib.sha256(data).hexdigest() != wheel["digests"]["sha256"]:
-        raise SystemExit("venv: %s does not match PyPI's SHA-256; try again" % wheel["url"])
     return path
 
 
@@ -44,7 +51,7 @@ def make(target):
             print("venv: `python3 -m venv` could not install pip (%s)" % e, flush=True)
             shutil.rmtree(target, ignore_errors=True)
     print("venv: making %s without ensurepip (Debian's python3-venv is not installed) "
-          "and fetching pip %s from PyPI" % (target, PIP), flush=True)
+          "and fetching %s from PyPI" % (target, PIP), flush=True)
     venv.EnvBuilder(with_pip=False).create(target)
     python = os.path.join(target, "bin", "python")
     with tempfile.TemporaryDirectory() as tmp:
