@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = Path(__file__).resolve().parent / "firmware.py"
 MODULES = ROOT / "stubs"  # machine.py, network.py: the board's own modules
 PICO_W_FLASH = 848 * 1024  # the Pico W's filesystem
+PICO_W_HEAP = 192 * 1024  # a Pico W's MicroPython heap (~188 KB free after boot)
 PROMPT = b">>> "
 UP = b"\x00vboard-up\x00"  # what firmware.py prints first: MicroPython runs
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
@@ -51,11 +52,11 @@ class BoardError(RuntimeError):
 
 class VirtualBoard:
     """`dir`: the board's filesystem (a new temporary directory, removed on exit,
-    unless given); `heapsize`: the VM's heap in bytes (a Pico W has ~190 KB); `flash`:
+    unless given); `heapsize`: the VM's heap in bytes (a Pico W's by default); `flash`:
     the filesystem's size in bytes; `on_death(reason)`: called (from the relay's
     thread) when the VM cannot be started again."""
 
-    def __init__(self, dir=None, heapsize=None, link=None, micropython=MICROPYTHON,
+    def __init__(self, dir=None, heapsize=PICO_W_HEAP, link=None, micropython=MICROPYTHON,
                  flash=PICO_W_FLASH, on_death=None):
         self._own_dir = dir is None
         self.dir = Path(dir or tempfile.mkdtemp(prefix="vboard-")).resolve()

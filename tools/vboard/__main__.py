@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 
-from tools.vboard import PICO_W_FLASH, BoardError, VirtualBoard
+from tools.vboard import PICO_W_FLASH, PICO_W_HEAP, BoardError, VirtualBoard
 
 
 def main(argv=None):
@@ -23,7 +23,8 @@ def main(argv=None):
     p.add_argument("--dir", help="the board's filesystem (default: a new temporary "
                    "directory, removed on exit)")
     p.add_argument("--link", help="path of the board's pty (default: <dir>.tty)")
-    p.add_argument("--heapsize", type=int, help="the VM's heap in bytes (Pico W: ~190000)")
+    p.add_argument("--heapsize", type=int, default=PICO_W_HEAP,
+                   help="the VM's heap in bytes (default: a Pico W's %d)" % PICO_W_HEAP)
     p.add_argument("--flash", type=int, default=PICO_W_FLASH,
                    help="the filesystem's size in bytes (default: a Pico W's %d)" % PICO_W_FLASH)
     a = p.parse_args(argv)
