@@ -6,7 +6,7 @@ import time
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 from . import console, link, webhooks
@@ -17,6 +17,15 @@ from .sqlite_store import SQLiteStore
 
 async def _health(request):
     return JSONResponse({"ok": True})
+
+
+async def _home(request):
+    """Someone opened the agent's address in a browser: say what lives here."""
+    return HTMLResponse(
+        "<!doctype html><meta charset=utf-8><title>utwilio agent</title>"
+        "<h1>utwilio agent</h1><p>The dashboard is at <a href=\"/dashboard\">/dashboard</a>. "
+        "Twilio posts texts to <code>/twilio/sms</code>; devices link at "
+        "<code>/link/v1/</code>; health: <a href=\"/healthz\">/healthz</a>.</p>")
 
 
 def create_app(config, store=None, clock=time.time, rest=None):
@@ -36,7 +45,7 @@ def create_app(config, store=None, clock=time.time, rest=None):
 
     app = Starlette(
         routes=webhooks.routes() + link.routes() + console.routes()
-        + [Route("/healthz", _health, methods=["GET"])],
+        + [Route("/healthz", _health, methods=["GET"]), Route("/", _home, methods=["GET"])],
         middleware=[Middleware(BodyLimit, max_body=config.max_body)],
         lifespan=lifespan,
     )

@@ -21,6 +21,7 @@ which come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN so that the file can be s
     contacts = ["+15551234567"]   # who its alerts go to
 """
 
+import difflib
 import os
 import re
 import tomllib
@@ -30,6 +31,30 @@ DEVICE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}\Z")
 PHONE = re.compile(r"(whatsapp:)?\+[1-9][0-9]{6,14}\Z")
 ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}\Z")
 TWILIO_DEADLINE = 15
+
+
+# What `utwilio-agent init` writes (docs/examples/agent.toml is the same text).
+TEMPLATE = '''# utwilio-agent's configuration: `utwilio-agent --config agent.toml serve`.
+# Twilio's credentials are not here: they come from the environment
+# (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN), so this file can be shared.
+
+[agent]
+# The scheme and host Twilio calls, as Twilio sees it: your tunnel's or proxy's https
+# URL, without /twilio/sms. Signatures are checked against it.
+public_url = "https://agent.example.com"
+host = "127.0.0.1"            # where `serve` listens
+port = 8020
+database = "utwilio-agent.db" # SQLite, relative to this file
+reply_deadline = 10           # seconds a webhook waits for the device's answer (0-14)
+
+[twilio]
+number = "+15017122661"       # your Twilio number: From for alerts
+
+[devices.greenhouse]          # `utwilio-agent device add greenhouse` issues its token
+numbers = ["+15017122661"]    # texts to this number go to this device
+allow = ["+15551234567"]      # who may command it (nobody else can)
+contacts = ["+15551234567"]   # who its alerts go to
+'''
 
 
 class ConfigError(ValueError):
@@ -112,10 +137,24 @@ def _section(where, table, keys):
         raise ConfigError("[%s] must be a table" % where)
     unknown = sorted(set(table) - set(keys))
     if unknown:
-        raise ConfigError(
-            "[%s] has unknown key %r; known keys: %s" % (where, unknown[0], ", ".join(sorted(keys)))
-        )
+        raise ConfigError("[%s] has unknown key %r;%s known keys: %s" % (
+            where, unknown[0], _did_you_mean(unknown[0], keys), ", ".join(sorted(keys))))
     return {key: _typed(where, key, value, keys[key]) for key, value in table.items()}
+
+
+def _did_you_mean(name, known):
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return " did you mean %r?" % close[0] if close else ""
+
+
+def _url(where, value, example):
+    """A base URL: scheme and host, no path beyond a prefix, no query."""
+    if not re.match(r"https?://", value):
+        raise ConfigError("%s must start with https:// (or http://), like %r, got %r"
+                          % (where, example, value))
+    if not re.match(r"https?://[^/?#\s]+(/[^?#\s]*)?\Z", value):
+        raise ConfigError("%s must be a scheme and a host, like %r, got %r"
+                          % (where, example, value))
 
 
 def _phones(where, values):
@@ -154,11 +193,16 @@ def _check(config):
             "agent.reply_deadline must be from 0 to under Twilio's %d s webhook timeout, got %r"
             % (TWILIO_DEADLINE, config.reply_deadline)
         )
-    if config.public_url and not re.match(r"https?://[^/?#]+(/[^?#]*)?\Z", config.public_url):
-        raise ConfigError(
-            "agent.public_url must be the scheme and host Twilio calls, like "
-            "\"https://agent.example.com\", got %r" % config.public_url
-        )
+    if config.public_url:
+        _url("agent.public_url (the scheme and host Twilio calls)", config.public_url,
+             "https://agent.example.com")
+        for route in ("/twilio/sms", "/twilio/status", "/link/"):
+            if route in config.public_url:
+                raise ConfigError(
+                    "agent.public_url is the agent's base URL, without %s: the agent adds "
+                    "the path; got %r, use %r" % (route.rstrip("/"), config.public_url,
+                                                  config.public_url.split(route)[0]))
+    _url("twilio.base_url", config.twilio_base_url, "https://api.twilio.com")
     if config.synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ConfigError('agent.synchronous must be "FULL", "EXTRA" or "NORMAL"')
     if config.retention_days <= 0:
@@ -186,17 +230,18 @@ def _check(config):
     return config
 
 
-def parse(text, environ=None):
-    """TOML text (and the environment, for credentials) -> Config."""
+def parse(text, environ=None, source="the configuration"):
+    """TOML text (and the environment, for credentials) -> Config; `source` names the
+    file in errors."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError("the configuration is not valid TOML: %s" % error) from None
+        raise ConfigError("%s is not valid TOML: %s" % (source, error)) from None
     unknown = sorted(set(data) - {"agent", "twilio", "devices"})
     if unknown:
-        raise ConfigError(
-            "unknown table [%s]; known: [agent], [twilio], [devices.NAME]" % unknown[0]
-        )
+        raise ConfigError("unknown table [%s] in %s;%s known: [agent], [twilio], [devices.NAME]"
+                          % (unknown[0], source,
+                             _did_you_mean(unknown[0], ("agent", "twilio", "devices"))))
     values = _section("agent", data.get("agent", {}), _AGENT_KEYS)
     twilio = _section("twilio", data.get("twilio", {}), _TWILIO_KEYS)
     devices = data.get("devices", {})
@@ -222,5 +267,7 @@ def load(path, environ=None):
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as error:
-        raise ConfigError("cannot read the configuration %s: %s" % (path, error.strerror)) from None
-    return parse(text, environ)
+        hint = "; `utwilio-agent init` writes one" if isinstance(error, FileNotFoundError) else ""
+        raise ConfigError("cannot read the configuration %s: %s%s"
+                          % (path, error.strerror, hint)) from None
+    return parse(text, environ, source=str(path))

@@ -9,12 +9,17 @@ import re
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from . import logs
 from .config import DEVICE_ID
 
 PREFIX = "/link/v1/devices/{device_id}"
 NAME_MAX = 64
 KEY_MAX = 200
 MESSAGE_MAX = 1600
+
+
+def _client(request):
+    return request.client.host if request.client else ""
 
 
 def _error(status, message, **extra):
@@ -30,6 +35,10 @@ def _authorized(request):
         return None, _error(401, "send Authorization: Bearer <device token> (from "
                                  "`utwilio-agent device add NAME`)")
     status = agent.authenticate(device_id, token.strip()) if DEVICE_ID.match(device_id) else 401
+    if status != 200:
+        logs.warning("link.refused", device=device_id[:64], client=_client(request),
+                     reason="another device's token" if status == 403 else
+                     "wrong token, or no such device")
     if status == 403:
         return None, _error(403, "this token belongs to another device: a device reaches "
                                  "only its own queue")

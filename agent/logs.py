@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line on stderr.
+"""Structured logs: one JSON object per line on stderr, with an ISO 8601 UTC time.
 
 `event("command.accepted", device=..., command=...)`. Tokens are never logged; message
 bodies and command texts only at debug level (`debug=` fields)."""
@@ -6,6 +6,7 @@ bodies and command texts only at debug level (`debug=` fields)."""
 import json
 import logging
 import sys
+import time
 
 LOGGER = logging.getLogger("utwilio_agent")
 
@@ -13,7 +14,7 @@ LOGGER = logging.getLogger("utwilio_agent")
 class JsonFormatter(logging.Formatter):
     def format(self, record):
         entry = {
-            "ts": round(record.created, 3),
+            "ts": iso_time(record.created),
             "level": record.levelname.lower(),
             "event": record.getMessage(),
         }
@@ -21,6 +22,12 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+def iso_time(seconds):
+    """Unix seconds -> "2026-12-01T03:19:51.123Z"."""
+    return "%s.%03dZ" % (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)),
+                         int(seconds * 1000) % 1000)
 
 
 def setup(level="info"):

@@ -231,6 +231,9 @@ class SQLiteStore(Store):
     async def devices(self):
         return await self._call(_devices)
 
+    async def remove_device(self, device_id):
+        return await self._call(_remove_device, device_id)
+
     async def seen(self, last_seen):
         return await self._call(_seen, dict(last_seen))
 
@@ -352,6 +355,10 @@ def _put_device(conn, device_id, token_hash, now):
 def _devices(conn):
     rows = conn.execute("SELECT id, token_hash, created, last_seen FROM devices ORDER BY id")
     return {row[0]: (bytes(row[1]), row[2], row[3]) for row in rows}
+
+
+def _remove_device(conn, device_id):
+    return conn.execute("DELETE FROM devices WHERE id = ?", (device_id,)).rowcount > 0
 
 
 def _seen(conn, last_seen):

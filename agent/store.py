@@ -108,6 +108,11 @@ class Store(abc.ABC):
         """-> {device_id: (token_hash, created, last_seen)}"""
 
     @abc.abstractmethod
+    async def remove_device(self, device_id):
+        """Forgets a device's token (its commands stay until they expire). -> True if
+        there was one."""
+
+    @abc.abstractmethod
     async def seen(self, last_seen):
         """Records {device_id: unix time} of last contact."""
 

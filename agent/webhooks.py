@@ -60,7 +60,11 @@ async def _signed_params(request):
     if not claimed or not signature.validate(
         secret, claimed, signed_url(config, request), params=pairs, algorithm=algorithm
     ):
-        logs.warning("webhook.forged", path=request.url.path, signed=bool(claimed))
+        logs.warning("webhook.forged", path=request.url.path, signed=bool(claimed),
+                     url_checked=signed_url(config, request), url_requested=str(request.url),
+                     hint="the signature is checked against [agent] public_url + the path: "
+                          "it must be the URL Twilio calls, as set in Twilio's console "
+                          "(scheme, host, port), e.g. your tunnel's https URL")
         return None, JSONResponse({"error": "missing or wrong X-Twilio-Signature"}, 403)
     return Params(pairs), None
 

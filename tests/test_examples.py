@@ -3,7 +3,6 @@ alert (threshold, hysteresis, cool-down, an alert kept through a network cut) ag
 the sandbox, and the SMS command channel through a live agent and the sandbox phone."""
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -32,7 +31,6 @@ import tools.deploy as deploy_tool  # noqa: E402
 from tools.vboard import VirtualBoard  # noqa: E402
 
 EXAMPLES = ROOT / "device" / "examples"
-STUBS = ("network.py", "machine.py")  # the board modules the unix VM lacks
 TWILIO = {"account_sid": DEFAULT_ACCOUNT_SID, "auth_token": DEFAULT_AUTH_TOKEN,
           "from": NUMBER, "to": OWNER}
 WIFI = {"ssid": "utwilio-host", "password": "wifi-pa55word"}
@@ -52,16 +50,13 @@ def sandbox():
 @pytest.fixture(scope="module")
 def board(sandbox):
     """A board flashed with the deploy tool (utwilio as .mpy, config.json), then the
-    examples and the host stubs copied with mpremote."""
-    if shutil.which("socat") is None:
-        pytest.skip("the virtual board needs socat: sudo sh tools/setup-system.sh")
+    examples copied with mpremote (`machine` and `network` are the board's own)."""
     with VirtualBoard() as b:
         settings = dict(TWILIO, base_url=sandbox.url, wifi=WIFI)
         deploy_tool.deploy(b.port, settings, None, say=lambda line: None)
         files = [str(p) for p in sorted(EXAMPLES.glob("*.py")) if p.name not in ("main.py",
                                                                                   "boot.py")]
-        b.mpremote("fs", "cp", *files, ":.", "+", "fs", "cp",
-                   *[str(ROOT / "stubs" / s) for s in STUBS], ":lib/")
+        b.mpremote("fs", "cp", *files, ":")
         yield b
 
 

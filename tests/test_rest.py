@@ -1,6 +1,6 @@
 """utwilio.rest on both runtimes over real sockets: every operation of the seeds
-(the README's operations table) against the local Twilio sandbox (more resources in
-tests/test_rest_resources.py), and what the wire must carry against canned answers
+(the operations table in docs/rest.md) against the local Twilio sandbox (more resources
+in tests/test_rest_resources.py), and what the wire must carry against canned answers
 (tests/httpserver.py)."""
 
 from datetime import datetime, timezone

@@ -66,7 +66,7 @@ def board(tmp_path_factory):
 
 def test_fetch_and_list_precompiled_on_a_small_heap(board, server, monkeypatch):
     """A fetch and a walk through pages of ten messages fit in 80 KB of Python heap from
-    .mpy files (the README's operations table has the smallest heaps measured: about 60 KB)."""
+    .mpy files (docs/rest.md has the smallest heaps measured: about 60 KB)."""
     monkeypatch.setitem(httpserver.BEHAVIOURS, "pages", _pages(20))
     server.script, server.default = ["ok"], "pages"
     (board / "main.py").write_text(

@@ -38,7 +38,6 @@ PHONE = "+15551234567"
 NUMBER = settings.DEFAULT_NUMBERS[0]
 DEVICE = "greenhouse"
 EXAMPLES = ROOT / "device" / "examples"
-STUBS = ("network.py", "machine.py")  # the ESP32's modules that the unix VM lacks
 HOT = 13692  # what the RP2040's sensor (ADC 4) reads at 36.6 °C
 
 
@@ -217,9 +216,8 @@ def story(demo, board, keep):
         }, certs.from_file(str(demo.ca_der)), say=lines.append)
         files = [str(p) for p in sorted(EXAMPLES.glob("*.py")) if p.name not in ("boot.py",
                                                                                  "main.py")]
-        board.mpremote("fs", "cp", *files, ":.", "+", "fs", "cp",
-                       *[str(ROOT / "stubs" / s) for s in STUBS], ":lib/")
-        say("3. virtual board on %s (socat and VM pids %s): the deploy tool (tools.deploy) "
+        board.mpremote("fs", "cp", *files, ":")
+        say("3. virtual board on %s (VM pid %s): the deploy tool (tools.deploy) "
             "installed utwilio %s, config.json and ca.der; the examples copied beside them"
             % (board.port, " ".join(map(str, board.pids())), version))
         for line in lines:

@@ -1,9 +1,10 @@
 #!/bin/sh
-# Debian packages the tests and the virtual board need (socat runs the MicroPython
-# unix port in a pseudo-terminal for mpremote). Idempotent: installs only what is missing.
+# Debian packages the test suite needs (the demo needs none). Idempotent: installs only
+# what is missing, with sudo when not root. Add a package to PACKAGES, not a new script.
 set -eu
+. "$(dirname "$0")/as-root.sh"
 
-PACKAGES="socat"
+PACKAGES=""
 
 missing=""
 for p in $PACKAGES; do
@@ -11,12 +12,7 @@ for p in $PACKAGES; do
 done
 [ -z "$missing" ] && exit 0
 
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-else
-    SUDO=""
-fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+as_root "installing$missing" apt-get update -qq
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+as_root "installing$missing" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing

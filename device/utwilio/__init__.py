@@ -60,7 +60,7 @@ def _running_loop():
 
 class Twilio:
     """`Twilio(account_sid, auth_token, number)`; with `api_key="SK…"` the second
-    argument is that key's secret. See the README for every option."""
+    argument is that key's secret. docs/alerts.md lists every option."""
 
     def __init__(self, account_sid, auth_token, number, *, base_url=API, api_key=None,
                  cadata=None, verify=True, timeout=15, transport=None, raise_errors=False):

@@ -3,7 +3,7 @@ update, delete; Twilio's form encoding in, JSON out) and the named resources on 
 
 Imported only by programs that use it: `import utwilio` and send() never load it.
 Every call returns the result dict send() returns, with the parsed JSON under `data`;
-`raise_errors=True` raises TwilioError instead. The README's operations table maps each
+`raise_errors=True` raises TwilioError instead. docs/rest.md's operations table maps each
 operation of Twilio's API we cover to the call that does it."""
 
 import json
@@ -392,7 +392,7 @@ class Client(Account):
         form body (POST). 429 and 503 are tried again after 1, 2, 4… s (longer if
         Retry-After says so) while `deadline` allows, and so is a failure that cannot
         have reached Twilio. A POST that may have reached it is never repeated: a
-        duplicate SMS costs money (the README's operations table)."""
+        duplicate SMS costs money (docs/rest.md)."""
         body = None
         if method == "POST":
             body = form.encode(_pairs(params or {}))

@@ -93,7 +93,8 @@ def test_serve_speaks_https_with_a_certificate_and_stops_on_sigterm(tmp_path):
                           'tls_cert = "agent.pem"\ntls_key = "agent.pem"\n' % port))
     token = run_cli("--config", config, "device", "add", "greenhouse").stdout.strip()
     context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
-    agent = AgentProcess(config, port, scheme="https", verify=context).start()
+    agent = AgentProcess(config, port, env={"TWILIO_AUTH_TOKEN": "t0ken"}, scheme="https",
+                         verify=context).start()
     try:
         r = httpx.get(agent.url + "/link/v1/devices/greenhouse/commands?wait=0", verify=context,
                       headers={"Authorization": "Bearer " + token})

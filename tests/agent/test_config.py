@@ -92,3 +92,26 @@ def test_several_devices_may_share_a_number_with_prefix_routing():
 def test_retention_must_be_positive():
     with pytest.raises(ConfigError, match="retention_days must be more than 0"):
         parse("[agent]\nretention_days = 0", {})
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[agent]\npublic_url = "https://abc.trycloudflare.com/twilio/sms"',
+     r"without /twilio/sms: .* use 'https://abc.trycloudflare.com'"),
+    ('[agent]\npublic_url = "abc.trycloudflare.com"', "must start with https://"),
+    ('[twilio]\nbase_url = "127.0.0.1:8010"', r"twilio.base_url must start with https://"),
+    ("[agent]\npublic_ulr = 'https://a.example.com'", "did you mean 'public_url'"),
+    ("[devices.greenhouse]\nalow = []", "did you mean 'allow'"),
+    ("[twillio]\n", r"unknown table \[twillio\] in the configuration; did you mean 'twilio'"),
+])
+def test_likely_mistakes_get_the_fix(text, message):
+    with pytest.raises(ConfigError, match=message):
+        parse(text, {})
+
+
+def test_toml_errors_name_the_file(tmp_path):
+    from utwilio_agent.config import load
+
+    path = tmp_path / "agent.toml"
+    path.write_text("[agent\n")
+    with pytest.raises(ConfigError, match="%s is not valid TOML" % path):
+        load(path, {})

@@ -21,6 +21,8 @@ def parser():
         "Install utwilio on a MicroPython board with mpremote: precompiled .mpy files, "
         "config.json and ca.der."), epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version="python -m tools.deploy %s"
+                   % __import__("importlib.metadata").metadata.version("utwilio"))
     p.add_argument("--port", help="the board's serial port (/dev/ttyACM0, COM3, or a "
                    "virtual board's pty); mpremote's shortcuts (a0, u0) work too")
     p.add_argument("--core-only", action="store_true",

@@ -1,6 +1,6 @@
-"""Talks to the board through `mpremote connect PORT resume …` (no soft reset, so a
-virtual board survives and a real one keeps its state until you reset it). Paths on
-the board are relative to its working directory, which is / on a real board."""
+"""Talks to the board through `mpremote connect PORT resume …` (no soft reset: the
+board keeps its state until you reset it). Paths on the board are relative to its
+working directory, which is / on a board (a virtual one too)."""
 
 import json
 import subprocess

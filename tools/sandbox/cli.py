@@ -23,6 +23,8 @@ def parse_args(argv=None):
         prog="utwilio-sandbox",
         description="A local stand-in for Twilio's REST API, for the demo and the tests.",
     )
+    parser.add_argument("--version", action="version", version="utwilio-sandbox %s"
+                        % __import__("importlib.metadata").metadata.version("utwilio"))
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
     )
