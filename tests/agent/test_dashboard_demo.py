@@ -12,23 +12,15 @@ import threading
 from pathlib import Path
 
 import pytest
+from test_demo import alive, started_pids
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="run tools/sandbox/setup-browser.sh")
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None or shutil.which("socat") is None,
-                                reason="needs chromium and socat: make system")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium: make system")
 ROOT = Path(__file__).resolve().parents[2]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 CONSOLE = re.compile(r"agent console:\s+(\S+)\s+\(any user, password (\S+)\)")
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_the_kept_demo_plots_the_temperature_and_answers_the_console():
@@ -71,6 +63,5 @@ def test_the_kept_demo_plots_the_temperature_and_answers_the_console():
         demo.wait(60)
     out = "".join(transcript)
     assert "stopped: the board, the agent and the sandbox are down." in out, out
-    pids = [int(re.search(r"utwilio-agent serve, pid (\d+)", out).group(1))]
-    pids += [int(p) for p in re.search(r"socat and VM pids ([\d ]+)\)", out).group(1).split()]
+    pids = started_pids(out)
     assert [p for p in pids if alive(p)] == [], "the demo left processes running"
