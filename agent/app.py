@@ -9,21 +9,35 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from . import dashboard, link, webhooks
+from . import dashboard, link, logs, webhooks
 from .agent import Agent
+from .errors import AgentError
 from .limits import BodyLimit
-from .sqlite_store import SQLiteStore
+from .store import StoreUnavailable, for_config
 
 
 async def _health(request):
     return JSONResponse({"ok": True})
 
 
+async def _refused(request, error):
+    """The one place where the core's refusals become HTTP answers."""
+    return JSONResponse(error.answer(), error.status)
+
+
+async def _unavailable(request, error):
+    """The database is unreachable: nothing was committed; Twilio retries a 503."""
+    logs.warning("store.unavailable", path=request.url.path, error=str(error)[:200])
+    return JSONResponse({"error": "the agent's database is unreachable; try again"}, 503,
+                        headers={"Retry-After": "1"})
+
+
 def create_app(config, store=None, clock=time.time, rest=None):
-    """`store` defaults to SQLite at config.database; `rest` (a TwilioRest) to one made
-    from the configured credentials; `clock` gives unix seconds (tests move it)."""
+    """`store` defaults to the one config.database names (a SQLite path or a
+    postgresql:// URL); `rest` (a TwilioRest) to one made from the configured
+    credentials; `clock` gives unix seconds (tests move it)."""
     if store is None:
-        store = SQLiteStore(config.database, config.synchronous)
+        store = for_config(config)
     agent = Agent(config, store, clock, rest)
 
     @contextlib.asynccontextmanager
@@ -38,6 +52,7 @@ def create_app(config, store=None, clock=time.time, rest=None):
         routes=webhooks.routes() + link.routes() + dashboard.routes()
         + [Route("/healthz", _health, methods=["GET"])],
         middleware=[Middleware(BodyLimit, max_body=config.max_body)],
+        exception_handlers={AgentError: _refused, StoreUnavailable: _unavailable},
         lifespan=lifespan,
     )
     app.state.agent = agent

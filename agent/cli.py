@@ -16,14 +16,14 @@ import sys
 import time
 from pathlib import Path
 
-from .config import DEVICE_ID, ConfigError, load
+from .config import DEVICE_ID, ConfigError, is_url, load
 
 
 def _config(path):
     """The configuration, its relative paths made relative to the file."""
     config = load(path)
     here = Path(path).resolve().parent
-    if config.database != ":memory:":
+    if config.database != ":memory:" and not is_url(config.database):
         config.database = str(here / config.database)
     if config.tls_cert:
         config.tls_cert, config.tls_key = str(here / config.tls_cert), str(here / config.tls_key)
@@ -32,9 +32,9 @@ def _config(path):
 
 def _agent(config):
     from .agent import Agent
-    from .sqlite_store import SQLiteStore
+    from .store import for_config
 
-    return Agent(config, SQLiteStore(config.database, config.synchronous), time.time)
+    return Agent(config, for_config(config), time.time)
 
 
 async def _with_store(config, work):

@@ -4,6 +4,8 @@
 set -eu
 
 PACKAGES="socat"
+# The agent's tests start their own PostgreSQL (tests/pgserver.py) and HAProxy.
+PACKAGES="$PACKAGES postgresql haproxy"
 
 missing=""
 for p in $PACKAGES; do
