@@ -3,8 +3,15 @@ Twilio (here the sandbox, behind a proxy that resets the connection once the san
 has answered) is not repeated blindly: the agent asks Twilio first and records the
 message it finds. Replies (the outbox) and alerts alike, on both stores."""
 
-from agenttest import OWNER, DeviceClient, LiveAgent, make_config, post_sms, sandbox_messages
-from agenttest import wait_until
+from agenttest import (
+    OWNER,
+    DeviceClient,
+    LiveAgent,
+    make_config,
+    post_sms,
+    sandbox_messages,
+    wait_until,
+)
 from cutproxy import CutProxy
 
 

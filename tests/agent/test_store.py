@@ -132,8 +132,8 @@ def test_the_reply_goes_by_twiml_only_while_the_webhook_waits(new_store):
     assert again.first is False
 
 
-def test_the_schema_is_versioned_and_a_newer_one_refused(new_store, store_kind, database, pg_or_none,
-                                                         tmp_path):
+def test_the_schema_is_versioned_and_a_newer_one_refused(new_store, store_kind, database,
+                                                         pg_or_none, tmp_path):
     async def run():
         (store,) = await opened(new_store)
         await store.close()
