@@ -4,6 +4,7 @@
     utwilio-agent [--config FILE] device add NAME [--rotate]
     utwilio-agent [--config FILE] device list
     utwilio-agent [--config FILE] send DEVICE COMMAND... [--wait S]
+    utwilio-agent [--config FILE] db copy --from agent.db
 
 FILE defaults to $UTWILIO_AGENT_CONFIG, else ./utwilio-agent.toml; a relative
 `database` in it is relative to the file. Twilio credentials come from
@@ -151,6 +152,15 @@ def send(config, args):
     return 0
 
 
+def db_copy(config, args):
+    from .dbcopy import run
+
+    copied = run(args.source, config.database)
+    print("copied %s from %s" % (", ".join("%d %s" % (n, t) for t, n in copied.items()),
+                                 args.source))
+    return 0
+
+
 def parser():
     p = argparse.ArgumentParser(prog="utwilio-agent", description=__doc__.split("\n")[0])
     p.add_argument("--config", default=os.environ.get("UTWILIO_AGENT_CONFIG",
@@ -176,6 +186,12 @@ def parser():
     c.add_argument("--wait", type=float, default=0.0,
                    help="seconds to wait for the device's reply and print it")
     c.set_defaults(run=send)
+    db = sub.add_parser("db", help="the agent's database")
+    dbsub = db.add_subparsers(dest="db_what", required=True)
+    cp = dbsub.add_parser("copy", help="move a SQLite agent's devices, tokens and history to "
+                                       "the PostgreSQL database in the configuration")
+    cp.add_argument("--from", dest="source", required=True, help="the SQLite file")
+    cp.set_defaults(run=db_copy)
     return p
 
 
