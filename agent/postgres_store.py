@@ -50,7 +50,7 @@ from .store import (
 
 CHANNEL = "utwilio_agent"
 PAYLOAD_MAX = 7000  # bytes per NOTIFY (PostgreSQL's limit is 8000)
-POOL_SIZE = 10
+POOL_SIZE = 20
 # Lock ids for pg_advisory_xact_lock: creating the schema; alerts take (ALERTS, device).
 SCHEMA_LOCK, ALERT_LOCK = 0x75747769, 0x75747770
 
@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS commands (
     reply_wait double precision
 );
 CREATE INDEX IF NOT EXISTS commands_queue ON commands (device, state, device_seq);
+CREATE INDEX IF NOT EXISTS commands_live ON commands (device, state, expires);
 CREATE INDEX IF NOT EXISTS commands_expiry ON commands (state, expires);
 CREATE TABLE IF NOT EXISTS messages (
     id bigserial PRIMARY KEY,
@@ -135,6 +136,50 @@ CREATE TABLE IF NOT EXISTS alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_by_device ON alerts (device, at);
 """
+# The accept in one statement (one round trip, its own transaction). The device's
+# queue row, locked first, orders accepts per device: the duplicate check and the
+# count that follow see every earlier accept for the device committed.
+ACCEPT = """
+CREATE OR REPLACE FUNCTION utwilio_accept(
+    p_id text, p_device text, p_sid text, p_token text, p_sender text, p_number text,
+    p_text text, p_name text, p_args text, p_created double precision,
+    p_expires double precision, p_reply_wait double precision, p_cap integer,
+    p_now double precision)
+RETURNS TABLE (outcome text, command_seq bigint) LANGUAGE plpgsql AS $$
+DECLARE
+    v_device_seq bigint;
+    v_seq bigint;
+    v_live integer;
+BEGIN
+    INSERT INTO queues AS q (device, last_seq) VALUES (p_device, 1)
+        ON CONFLICT (device) DO UPDATE SET last_seq = q.last_seq + 1
+        RETURNING q.last_seq INTO v_device_seq;
+    SELECT c.seq INTO v_seq FROM commands AS c
+        WHERE c.message_sid = p_sid OR c.idempotency_token = p_token LIMIT 1;
+    IF v_seq IS NOT NULL THEN
+        RETURN QUERY SELECT 'duplicate'::text, v_seq;
+        RETURN;
+    END IF;
+    SELECT count(*) INTO v_live FROM (SELECT 1 FROM commands AS c WHERE c.device = p_device
+        AND c.state = 'pending' AND c.expires > p_now LIMIT p_cap) AS live;
+    IF v_live >= p_cap THEN
+        RETURN QUERY SELECT 'full'::text, NULL::bigint;
+        RETURN;
+    END IF;
+    INSERT INTO commands AS c (id, device, device_seq, message_sid, idempotency_token, sender,
+        number, text, name, args, created, expires, state, reply_wait)
+        VALUES (p_id, p_device, v_device_seq, p_sid, p_token, p_sender, p_number, p_text,
+        p_name, p_args, p_created, p_expires, 'pending', p_reply_wait)
+        ON CONFLICT DO NOTHING RETURNING c.seq INTO v_seq;
+    IF v_seq IS NULL THEN  -- another agent stored the same MessageSid meanwhile
+        SELECT c.seq INTO v_seq FROM commands AS c
+            WHERE c.message_sid = p_sid OR c.idempotency_token = p_token LIMIT 1;
+        RETURN QUERY SELECT 'duplicate'::text, v_seq;
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT 'new'::text, v_seq;
+END $$;
+"""
 
 COMMAND_COLUMNS = (
     "id, device, sender, number, text, name, args, created, expires, message_sid, state, "
@@ -180,7 +225,7 @@ class PostgresStore(Store):
     async def open(self):
         try:
             self._pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=POOL_SIZE, command_timeout=30)
+                self.url, min_size=1, max_size=POOL_SIZE, command_timeout=30, reset=_as_is)
         except UNAVAILABLE as error:
             raise StoreUnavailable("the database is unreachable: %s" % error) from error
         async with self._pool.acquire() as conn, conn.transaction():
@@ -191,6 +236,7 @@ class PostgresStore(Store):
                 raise SchemaTooNew("the database has schema version %d; this agent knows up to "
                                    "%d: upgrade the agent" % (version, SCHEMA_VERSION))
             await conn.execute(SCHEMA)
+            await conn.execute(ACCEPT)
             if version is None:
                 await conn.execute("INSERT INTO schema_version (version) VALUES ($1)",
                                    SCHEMA_VERSION)
@@ -252,12 +298,16 @@ class PostgresStore(Store):
 
     # -- helpers -----------------------------------------------------------------------
 
-    async def _run(self, work, *args):
-        """Runs `work(conn, *args)` in one transaction; an unreachable database is
-        StoreUnavailable (a 503: Twilio retries)."""
+    async def _run(self, work, *args, transaction=True):
+        """Runs `work(conn, *args)` in one transaction (or, for work of one statement,
+        in that statement's own); an unreachable database is StoreUnavailable (a 503:
+        Twilio retries)."""
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                return await work(conn, *args)
+            async with self._pool.acquire() as conn:
+                if not transaction:
+                    return await work(conn, *args)
+                async with conn.transaction():
+                    return await work(conn, *args)
         except UNAVAILABLE as error:
             raise StoreUnavailable("the database is unreachable: %s" % error) from error
 
@@ -295,16 +345,17 @@ class PostgresStore(Store):
     # -- commands ------------------------------------------------------------------------
 
     async def accept(self, command, idempotency_token, queue_cap, now):
-        accepted = await self._run(_accept, command, idempotency_token or None, queue_cap, now)
+        accepted = await self._run(_accept, command, idempotency_token or None, queue_cap, now,
+                                   transaction=False)
         if accepted.outcome == "new":
             self._notify(NOTICE_DEVICE, command.device)
         return accepted
 
     async def pending(self, device_id, now, limit):
-        return await self._run(_pending, device_id, now, limit)
+        return await self._run(_pending, device_id, now, limit, transaction=False)
 
     async def ack(self, device_id, command_id, reply, now):
-        acked = await self._run(_ack, device_id, command_id, reply, now)
+        acked = await self._run(_ack, device_id, command_id, reply, now, transaction=False)
         if acked is not None and acked.first and acked.command.reply_route == ROUTE_TWIML:
             self._notify(NOTICE_REPLY, command_id)
         return acked
@@ -427,6 +478,12 @@ class PostgresStore(Store):
         return version, devices, devices_changed
 
 
+async def _as_is(conn):
+    """The pool's connections hold no session state (no LISTEN, SET or session lock:
+    the listener has its own connection), so the reset query each release would send
+    is a round trip saved."""
+
+
 def _payloads(agent_id, notices):
     """Notices joined into NOTIFY payloads under PostgreSQL's size limit."""
     chunk = []
@@ -456,31 +513,18 @@ async def _duplicate(conn, command, token):
 
 
 async def _accept(conn, command, token, queue_cap, now):
-    # The device's row stays locked until commit: accepts for one device are serial,
-    # so the duplicate check and the count below see every earlier accept committed.
-    device_seq = await conn.fetchval(
-        "INSERT INTO queues (device, last_seq) VALUES ($1, 1) ON CONFLICT (device) "
-        "DO UPDATE SET last_seq = queues.last_seq + 1 RETURNING last_seq", command.device)
-    found = await _duplicate(conn, command, token)
-    if found is not None:
-        return Accepted("duplicate", found)
-    live = await conn.fetchval(
-        "SELECT count(*) FROM (SELECT 1 FROM commands WHERE device = $1 AND state = $2 "
-        "AND expires > $3 LIMIT $4) AS live", command.device, PENDING, now, queue_cap)
-    if live >= queue_cap:
-        return Accepted("full")
-    seq = await conn.fetchval(
-        "INSERT INTO commands (id, device, device_seq, message_sid, idempotency_token, sender, "
-        "number, text, name, args, created, expires, state, reply_wait) VALUES ($1, $2, $3, $4, "
-        "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING RETURNING seq",
-        command.id, command.device, device_seq, command.message_sid, token, command.sender,
-        command.number, command.text, command.name, command.args, command.created,
-        command.expires, PENDING, command.reply_wait)
-    if seq is None:  # another agent stored the same MessageSid meanwhile
-        return Accepted("duplicate", await _duplicate(conn, command, token))
+    outcome, seq = await conn.fetchrow(
+        "SELECT outcome, command_seq FROM utwilio_accept($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+        "$10, $11, $12, $13, $14)", command.id, command.device, command.message_sid, token,
+        command.sender, command.number, command.text, command.name, command.args,
+        command.created, command.expires, command.reply_wait, queue_cap, now)
+    if outcome == "duplicate":
+        return Accepted(outcome, await _find(conn, "seq = $1", seq))
+    if outcome == "full":
+        return Accepted(outcome)
     command.seq = seq
     command.state = PENDING
-    return Accepted("new", command)
+    return Accepted(outcome, command)
 
 
 async def _pending(conn, device_id, now, limit):
@@ -515,26 +559,31 @@ async def _insert_message(conn, message):
 
 
 async def _ack(conn, device_id, command_id, reply, now):
+    """One statement: the command done and, for a reply to send, its message queued."""
     row = await conn.fetchrow(
-        "UPDATE commands SET state = $3, reply = $4, acked = $5, reply_wait = NULL, "
-        "reply_route = CASE WHEN $4::text IS NULL OR number = '' THEN $6 "
-        "WHEN reply_wait > $5 THEN $7 ELSE $8 END "
-        "WHERE id = $1 AND device = $2 AND state <> $3 AND deliveries > 0 "
-        "RETURNING %s" % COMMAND_COLUMNS,
-        command_id, device_id, DONE, reply, now, ROUTE_NONE, ROUTE_TWIML, ROUTE_REST)
+        "WITH done AS (UPDATE commands SET state = $3, reply = $4, acked = $5, "
+        " reply_wait = NULL, reply_route = CASE WHEN $4::text IS NULL OR number = '' THEN $6 "
+        " WHEN reply_wait > $5 THEN $7 ELSE $8 END "
+        " WHERE id = $1 AND device = $2 AND state <> $3 AND deliveries > 0 "
+        " RETURNING %s), "
+        "queued AS (INSERT INTO messages (device, kind, command_id, to_number, from_number, "
+        " body, state, next_at, created, updated) SELECT device, 'reply', id, sender, number, "
+        " reply, CASE WHEN reply_route = $7 THEN $9 ELSE $10 END, $5, $5, $5 FROM done "
+        " WHERE reply_route <> $6 RETURNING id, state) "
+        "SELECT done.*, queued.id AS message_id, queued.state AS message_state "
+        "FROM done LEFT JOIN queued ON true" % COMMAND_COLUMNS,
+        command_id, device_id, DONE, reply, now, ROUTE_NONE, ROUTE_TWIML, ROUTE_REST,
+        OUT_TWIML, OUT_PENDING)
     if row is None:
         command = await _find(conn, "id = $1 AND device = $2", command_id, device_id)
         if command is None or command.deliveries == 0:
             return None
         return Acked(command, False)
-    command = _command(row)
+    command = _command(tuple(row)[:-2])
     message = None
-    if command.reply_route != ROUTE_NONE:
-        message = await _insert_message(conn, Message(
-            None, device_id, "reply", command.sender, command.number, reply,
-            OUT_TWIML if command.reply_route == ROUTE_TWIML else OUT_PENDING, now,
-            command_id=command.id, next_at=now,
-        ))
+    if row["message_id"] is not None:
+        message = Message(row["message_id"], device_id, "reply", command.sender, command.number,
+                          reply, row["message_state"], now, command_id=command.id, next_at=now)
     return Acked(command, True, message)
 
 

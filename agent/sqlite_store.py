@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS commands (
     reply_wait REAL
 );
 CREATE INDEX IF NOT EXISTS commands_queue ON commands (device, state, seq);
+CREATE INDEX IF NOT EXISTS commands_live ON commands (device, state, expires);
 CREATE INDEX IF NOT EXISTS commands_expiry ON commands (state, expires);
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -325,8 +326,8 @@ def _create_schema(conn):
         if has_version:
             row = conn.execute("SELECT version FROM schema_version").fetchone()
             version = row[0] if row else None
-        if version is None:
-            version = 0 if legacy else SCHEMA_VERSION
+        if version is None:  # a file from before versions, or a new one
+            version = 0 if legacy and not has_version else SCHEMA_VERSION
         if version > SCHEMA_VERSION:
             raise SchemaTooNew("the database has schema version %d; this agent knows up to %d: "
                                "upgrade the agent" % (version, SCHEMA_VERSION))
