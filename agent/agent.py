@@ -18,16 +18,12 @@ import contextlib
 from . import logs, tokens
 from .alerts import Alerts
 from .delivery import Delivery
-from .errors import BadRequest
 from .housekeeping import Housekeeping
-from .ids import new_id
 from .inbound import Inbound
 from .outbox import Outbox
 from .presence import Presence
 from .store import NOTICE_DEVICE, NOTICE_DEVICES, NOTICE_REPLY
 from .twilio_rest import TwilioRest
-
-__all__ = ["Agent", "BadRequest", "new_id"]
 
 
 class Agent(Inbound, Delivery, Alerts, Outbox, Housekeeping):
@@ -44,6 +40,7 @@ class Agent(Inbound, Delivery, Alerts, Outbox, Housekeeping):
         self._outbox_wake = asyncio.Event()
         self._in_flight = set()
         self._tasks = []
+        self._reloads = set()
         self._last_seq = 0
         self._closing = False
         self.loop = None
@@ -130,7 +127,9 @@ class Agent(Inbound, Delivery, Alerts, Outbox, Housekeeping):
             if future is not None and not future.done():
                 future.set_result(None)  # the reply is in the store
         elif kind == NOTICE_DEVICES:
-            self._tasks.append(asyncio.ensure_future(self._reload_devices()))
+            task = asyncio.ensure_future(self._reload_devices())
+            self._reloads.add(task)  # held until done (the loop keeps weak references)
+            task.add_done_callback(self._reloads.discard)
 
     async def _reload_devices(self):
         try:
