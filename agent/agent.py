@@ -140,6 +140,9 @@ class Agent(Inbound, Delivery, Alerts, Outbox, Housekeeping):
     # -- the dashboard -----------------------------------------------------------------
 
     async def overview(self, limit=50):
+        """For the dashboard. Presence is merged: the last-seen times other agents
+        wrote (every SEEN_FLUSH ticks) count beside this agent's own."""
+        await self.load_devices()
         now = self.clock()
         data = await self.store.overview(now, limit)
         known = set(self.config.devices) | set(self.tokens)

@@ -53,3 +53,15 @@ def test_an_ack_at_the_other_agent_rides_in_the_webhooks_twiml(two_agents):
     assert command.reply_route == "twiml"
     assert command.sender == OWNER and command.number == NUMBER
     device.close()
+
+
+def test_presence_is_merged_across_agents(two_agents):
+    a, b = two_agents
+    token = a.add_device("greenhouse")
+    wait_until(lambda: "greenhouse" in b.agent.tokens, what="b to learn of the device")
+    device = DeviceClient(b.url, "greenhouse", token)
+    device.poll(wait=0)
+    b.run(b.agent._flush_seen())  # what the tick does every SEEN_FLUSH ticks
+    (seen,) = [d for d in a.run(a.agent.overview())["devices"] if d["id"] == "greenhouse"]
+    assert seen["online"] and seen["last_seen"] is not None
+    device.close()
