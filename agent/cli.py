@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from .config import DEVICE_ID, ConfigError, is_url, load
+from .store import SchemaTooNew, StoreUnavailable
 
 
 def _config(path):
@@ -199,7 +200,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return args.run(_config(args.config), args)
-    except ConfigError as error:
+    except (ConfigError, StoreUnavailable, SchemaTooNew) as error:
         print("utwilio-agent: %s" % error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

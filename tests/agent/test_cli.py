@@ -160,3 +160,9 @@ def test_db_copy_needs_a_postgresql_database_and_an_existing_file(tmp_path):
     r = run_cli("--config", config, "db", "copy", "--from", str(tmp_path / "none.db"),
                 env={"UTWILIO_AGENT_DATABASE": "postgresql://u@127.0.0.1:1/x"})
     assert r.returncode == 2 and "no SQLite database" in r.stderr
+
+
+def test_an_unreachable_database_is_a_clear_error(tmp_path):
+    r = run_cli("--config", write_config(tmp_path), "device", "list",
+                env={"UTWILIO_AGENT_DATABASE": "postgresql://u@127.0.0.1:1/x"})
+    assert r.returncode == 2 and "the database is unreachable" in r.stderr
