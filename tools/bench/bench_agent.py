@@ -113,6 +113,12 @@ class Server:
                 time.sleep(0.05)
         raise RuntimeError("server did not start: %r" % self.args)
 
+    def cpu(self):
+        """CPU seconds (user + system) the server process has used."""
+        with open("/proc/%d/stat" % self.process.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss(self):
         with open("/proc/%d/status" % self.process.pid) as f:
             for line in f:
@@ -392,8 +398,10 @@ def main():
         # 1. durable webhooks per second
         port = free_port()
         hello = hello_server(port)
+        cpu = hello.cpu()
         hello_rps = asyncio.run(throughput(port, [http_request(
             "POST", port, "/hello", [("Content-Type", "text/plain")], b"x" * 300)] * burst, 32))
+        hello_cpu = (hello.cpu() - cpu) / burst
         hello_lat = asyncio.run(hello_latency(port, rate, rate * seconds))
         before, during, _ = idle_rss(hello, port, [
             http_request("GET", port, "/hold?wait=600")] * idle)
@@ -406,14 +414,16 @@ def main():
                        for p in ports]
             webhooks = [signed_webhook(ports[0], "d%d: fan on" % (i % DEVICES))
                         for i in range(burst)]
+            cpu = sum(server.cpu() for server in servers)
             rps = asyncio.run(throughput(ports[0], webhooks, 32, ports))
+            cpu = (sum(server.cpu() for server in servers) - cpu) / burst
             for server in servers:
                 server.stop()
-            return rps
+            return rps, cpu
 
-        agent_rps = accepted_per_s(1, sqlite)
-        pg1_rps = accepted_per_s(1, pg.create_database("bench1"))
-        pg2_rps = accepted_per_s(2, pg.create_database("bench2"))
+        agent_rps, agent_cpu = accepted_per_s(1, sqlite)
+        pg1_rps, pg1_cpu = accepted_per_s(1, pg.create_database("bench1"))
+        pg2_rps, pg2_cpu = accepted_per_s(2, pg.create_database("bench2"))
 
         # 2. webhook -> device latency at a steady rate
         port = free_port()
@@ -448,6 +458,12 @@ def main():
                  "%.0f (%.2f×)" % (agent_rps, agent_rps / hello_rps), "%.0f" % hello_rps))
     rows.append(("… 1 agent, PostgreSQL", "%.0f" % pg1_rps, ""))
     rows.append(("… 2 agents, one PostgreSQL (16 connections each)", "%.0f" % pg2_rps, ""))
+    rows.append(("server CPU per webhook, µs (user + system; less sensitive to a busy "
+                 "machine): 1 agent, SQLite", "%.0f" % (agent_cpu * 1e6),
+                 "%.0f" % (hello_cpu * 1e6)))
+    rows.append(("… 1 agent, PostgreSQL (the agent only; PostgreSQL's own CPU not counted)",
+                 "%.0f" % (pg1_cpu * 1e6), ""))
+    rows.append(("… 2 agents, one PostgreSQL (both agents)", "%.0f" % (pg2_cpu * 1e6), ""))
     for p in (50, 99):
         rows.append(("webhook → device latency p%d, ms (%d/s for %d s; hello: request): "
                      "1 agent, SQLite" % (p, rate, seconds),
