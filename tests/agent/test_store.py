@@ -282,3 +282,26 @@ def test_an_unreachable_database_is_unavailable_not_an_error(store_kind):
     needs_postgres(store_kind)
     with pytest.raises(StoreUnavailable, match="unreachable"):
         asyncio.run(PostgresStore("postgresql://postgres@127.0.0.1:1/none").open())
+
+
+def test_each_command_expires_once_across_agents(new_store, store_kind):
+    needs_postgres(store_kind)
+
+    async def run():
+        a, b = await opened(new_store, 2)
+        for i in range(30):
+            await a.accept(command(i), None, 100, 2.0)
+        expired = await asyncio.gather(*(s.expire(10.0**10 + 1, lambda c: "expired " + c.id)
+                                         for s in [a, b, a, b]))
+        notices = []
+        while True:
+            message = await b.claim_message(10.0**10 + 2, 60.0)
+            if message is None:
+                break
+            notices.append(message.body)
+        await close(a, b)
+        return [c.id for batch in expired for c in batch], notices
+
+    expired, notices = asyncio.run(run())
+    assert sorted(expired) == ["CM%032d" % i for i in range(30)]  # each once
+    assert sorted(notices) == sorted("expired " + i for i in expired)
