@@ -288,8 +288,13 @@ class PostgresStore(Store):
             await asyncio.sleep(0)  # let this turn's other commits add theirs
             while self._notices:
                 notices, self._notices = self._notices, set()
+                # On the listening connection when it is up: a wake-up never waits for a
+                # pool connection behind a burst of accepts.
+                conn = self._listener
+                if conn is None or conn.is_closed():
+                    conn = self._pool
                 for payload in _payloads(self.agent_id, sorted(notices)):
-                    await self._pool.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
         except Exception as error:  # the tick's fallback finds what a lost NOTIFY told
             logs.warning("store.notify_failed", error=str(error)[:200])
             self._notices.clear()
