@@ -146,7 +146,9 @@ def agent_server(folder, port, deadline=0, database="agent.db", public_port=None
     PostgreSQL URL). Agents behind one load balancer share its public URL (the URL
     Twilio signs): `public_port`."""
     config = Path(folder) / ("agent-%d.toml" % port)
-    devices = "".join('[devices.d%d]\nallow = ["%s"]\n' % (i, OWNER) for i in range(DEVICES))
+    # A queue deep enough that a device slowed by a busy machine is never refused.
+    devices = "".join('[devices.d%d]\nallow = ["%s"]\nqueue_cap = 100000\n' % (i, OWNER)
+                      for i in range(DEVICES))
     config.write_text(CONFIG % {"port": port, "number": NUMBER, "owner": OWNER,
                                 "deadline": deadline, "devices": devices,
                                 "database": database, "public_port": public_port or port})
