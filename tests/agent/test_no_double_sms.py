@@ -50,3 +50,31 @@ def test_an_alert_whose_answer_was_cut_is_found_at_twilio_and_reported_sent(sand
         (sent,) = sandbox_messages(sandbox, OWNER)
         assert r.json() == {"sent": [sent["sid"]]} and sent["body"] == "Greenhouse hot"
         device.close()
+
+
+def test_replies_whose_answer_came_too_late_are_found_at_twilio_not_sent_again(sandbox):
+    """Twilio answers slowly: the agent's request times out after the message was made."""
+    from utwilio_agent.twilio_rest import TwilioRest
+
+    with CutProxy(sandbox.port) as proxy:
+        live = LiveAgent(make_config(twilio_base_url=proxy.url))
+        live.agent.rest = TwilioRest(proxy.url, sandbox.settings.account_sid,
+                                     sandbox.settings.auth_token, timeout=0.5)
+        with live:
+            device = DeviceClient(live.url, "greenhouse", live.add_device("greenhouse"))
+            proxy.script = ["slow"] * 3
+            for i in range(3):
+                assert post_sms(live.url, "job %d" % i).status_code == 200
+            cmds = []
+            while len(cmds) < 3:
+                cmds += device.serve(lambda cmd: "done " + cmd["args"], wait=5)
+
+            def settled():
+                replies = [m for m in live.run(live.agent.overview())["messages"]
+                           if m.kind == "reply"]
+                return len(replies) == 3 and all(m.state == "sent" for m in replies)
+
+            wait_until(settled, timeout=60, what="every reply recorded as sent")
+            texts = [m["body"] for m in sandbox_messages(sandbox, OWNER)]
+            assert sorted(texts) == ["done 0", "done 1", "done 2"]  # each once
+            device.close()
