@@ -4,7 +4,7 @@ Every rule that one process kept in memory is kept by PostgreSQL here:
 - dedupe: UNIQUE MessageSid and idempotency token (INSERT … ON CONFLICT DO NOTHING);
 - per-device order and the queue cap: the device's row in `queues` is locked (an
   upsert that takes the next per-device sequence number) for the rest of the accept
-  transaction, so the order devices see is the commit order;
+  (one statement: postgres_schema.ACCEPT), so the order devices see is the commit order;
 - the outbox: one message per claim, `FOR UPDATE SKIP LOCKED`, leased by moving its
   next attempt past the lease (a killed agent's message is taken again after it);
 - the TwiML reply: the waiting webhook and the ack meet in one UPDATE each on the
@@ -13,9 +13,9 @@ Every rule that one process kept in memory is kept by PostgreSQL here:
 - wake-ups: LISTEN/NOTIFY on one channel, sent after the commit (a NOTIFY inside the
   accept transaction takes a global lock at commit), batched per event-loop turn.
 
-asyncpg: asyncio-native (the agent is), binary protocol, prepared statements cached
-per connection, LISTEN through a callback; the fastest Python driver measured by its
-authors and others, and no C library beyond what its wheels carry."""
+The driver is asyncpg rather than psycopg 3: asyncio-native (the agent is), the binary
+protocol with prepared statements cached per connection, LISTEN through a callback,
+COPY for `db copy`, and no libpq to install (its wheels carry everything)."""
 
 import asyncio
 import json
