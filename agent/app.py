@@ -9,10 +9,11 @@ from starlette.middleware import Middleware
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from . import console, link, webhooks
+from . import console, link, logs, webhooks
 from .agent import Agent
+from .errors import AgentError
 from .limits import BodyLimit
-from .sqlite_store import SQLiteStore
+from .store import StoreUnavailable, for_config
 
 
 async def _health(request):
@@ -28,11 +29,24 @@ async def _home(request):
         "<code>/link/v1/</code>; health: <a href=\"/healthz\">/healthz</a>.</p>")
 
 
+async def _refused(request, error):
+    """The one place where the core's refusals become HTTP answers."""
+    return JSONResponse(error.answer(), error.status)
+
+
+async def _unavailable(request, error):
+    """The database is unreachable: nothing was committed; Twilio retries a 503."""
+    logs.warning("store.unavailable", path=request.url.path, error=str(error)[:200])
+    return JSONResponse({"error": "the agent's database is unreachable; try again"}, 503,
+                        headers={"Retry-After": "1"})
+
+
 def create_app(config, store=None, clock=time.time, rest=None):
-    """`store` defaults to SQLite at config.database; `rest` (a TwilioRest) to one made
-    from the configured credentials; `clock` gives unix seconds (tests move it)."""
+    """`store` defaults to the one config.database names (a SQLite path or a
+    postgresql:// URL); `rest` (a TwilioRest) to one made from the configured
+    credentials; `clock` gives unix seconds (tests move it)."""
     if store is None:
-        store = SQLiteStore(config.database, config.synchronous)
+        store = for_config(config)
     agent = Agent(config, store, clock, rest)
 
     @contextlib.asynccontextmanager
@@ -47,6 +61,7 @@ def create_app(config, store=None, clock=time.time, rest=None):
         routes=webhooks.routes() + link.routes() + console.routes()
         + [Route("/healthz", _health, methods=["GET"]), Route("/", _home, methods=["GET"])],
         middleware=[Middleware(BodyLimit, max_body=config.max_body)],
+        exception_handlers={AgentError: _refused, StoreUnavailable: _unavailable},
         lifespan=lifespan,
     )
     app.state.agent = agent

@@ -6,6 +6,7 @@
     utwilio-agent device list
     utwilio-agent device remove NAME
     utwilio-agent send DEVICE COMMAND... [--wait S]
+    utwilio-agent db copy --from agent.db       # SQLite -> the configured PostgreSQL
 
 Each takes --config FILE (before or after the command; default $UTWILIO_AGENT_CONFIG,
 else ./utwilio-agent.toml; a relative `database` in it is relative to the file) and
@@ -19,7 +20,8 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .config import DEVICE_ID, TEMPLATE, ConfigError, load
+from .config import DEVICE_ID, TEMPLATE, ConfigError, is_url, load
+from .store import SchemaTooNew, StoreUnavailable
 
 DEFAULT_CONFIG = "utwilio-agent.toml"
 
@@ -28,7 +30,7 @@ def _config(path):
     """The configuration, its relative paths made relative to the file."""
     config = load(path)
     here = Path(path).resolve().parent
-    if config.database != ":memory:":
+    if config.database != ":memory:" and not is_url(config.database):
         config.database = str(here / config.database)
     if config.tls_cert:
         config.tls_cert, config.tls_key = str(here / config.tls_cert), str(here / config.tls_key)
@@ -37,9 +39,9 @@ def _config(path):
 
 def _agent(config):
     from .agent import Agent
-    from .sqlite_store import SQLiteStore
+    from .store import for_config
 
-    return Agent(config, SQLiteStore(config.database, config.synchronous), time.time)
+    return Agent(config, for_config(config), time.time)
 
 
 async def _with_store(config, work):
@@ -218,6 +220,15 @@ def send(config, args):
     return 0
 
 
+def db_copy(config, args):
+    from .dbcopy import run
+
+    copied = run(args.source, config.database)
+    print("copied %s from %s" % (", ".join("%d %s" % (n, t) for t, n in copied.items()),
+                                 args.source))
+    return 0
+
+
 def parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default=argparse.SUPPRESS,
@@ -255,6 +266,12 @@ def parser():
     c.add_argument("--wait", type=float, default=0.0,
                    help="seconds to wait for the device's reply and print it")
     c.set_defaults(run=send)
+    db = sub.add_parser("db", parents=[common], help="the agent's database")
+    dbsub = db.add_subparsers(dest="db_what", required=True)
+    cp = dbsub.add_parser("copy", parents=[common], help="move a SQLite agent's devices, tokens and history to "
+                                       "the PostgreSQL database in the configuration")
+    cp.add_argument("--from", dest="source", required=True, help="the SQLite file")
+    cp.set_defaults(run=db_copy)
     return p
 
 
@@ -266,7 +283,7 @@ def main(argv=None):
         if not getattr(args, "needs_config", True):
             return args.run(args)
         return args.run(_config(args.config), args)
-    except ConfigError as error:
+    except (ConfigError, StoreUnavailable, SchemaTooNew) as error:
         print("utwilio-agent: %s" % error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -3,7 +3,8 @@ which come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN so that the file can be s
 
     [agent]
     public_url = "https://agent.example.com"  # the URL Twilio signs (behind a proxy/tunnel)
-    database = "utwilio-agent.db"
+    database = "utwilio-agent.db"  # SQLite file, or "postgresql://user@host:port/dbname"
+                                  #   for several agents on one PostgreSQL
     routing = "number"            # "number": the Twilio number texted names the device;
                                   # "prefix": "greenhouse: fan on"
     reply_deadline = 10           # s the webhook waits for the device's reply (0-14)
@@ -185,6 +186,11 @@ def _device(name, table):
     return device
 
 
+def is_url(database):
+    """A postgresql:// URL (several agents on one database), not a SQLite path."""
+    return database.startswith(("postgresql://", "postgres://"))
+
+
 def _check(config):
     if config.routing not in ("number", "prefix"):
         raise ConfigError('agent.routing must be "number" or "prefix", got %r' % config.routing)
@@ -205,6 +211,10 @@ def _check(config):
     _url("twilio.base_url", config.twilio_base_url, "https://api.twilio.com")
     if config.synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ConfigError('agent.synchronous must be "FULL", "EXTRA" or "NORMAL"')
+    if "://" in config.database and not is_url(config.database):
+        raise ConfigError("agent.database must be a SQLite file or a URL like "
+                          "\"postgresql://user@host:5432/dbname\", got a %r URL"
+                          % config.database.split("://")[0])
     if config.retention_days <= 0:
         raise ConfigError("agent.retention_days must be more than 0 (days of history kept)")
     if bool(config.tls_cert) != bool(config.tls_key):
@@ -258,6 +268,7 @@ def parse(text, environ=None, source="the configuration"):
     config.auth_token = env.get("TWILIO_AUTH_TOKEN", "")
     config.shared_key_secret = env.get("TWILIO_SHARED_KEY_SECRET", "")
     config.dashboard_password = env.get("UTWILIO_DASHBOARD_PASSWORD", "")
+    config.database = env.get("UTWILIO_AGENT_DATABASE") or config.database
     config.public_url = config.public_url.rstrip("/")
     return _check(config)
 

@@ -92,8 +92,7 @@ async def ack(request):
     reply, problem = _text(data, "reply", 1 << 20, False)
     if problem:
         return _error(400, "reply must be a string or null")
-    if not await request.app.state.agent.ack(device_id, request.path_params["command_id"], reply):
-        return _error(404, "no such command for %s (expired, or never delivered)" % device_id)
+    await request.app.state.agent.ack(device_id, request.path_params["command_id"], reply)
     return JSONResponse({"ok": True})
 
 
@@ -122,8 +121,8 @@ async def alerts(request):
     key, key_problem = _text(data, "key", KEY_MAX, False)
     if problem or key_problem:
         return _error(400, problem or key_problem)
-    status, answer = await request.app.state.agent.alert(device_id, message, key)
-    return JSONResponse(answer, status)
+    answer = await request.app.state.agent.alert(device_id, message, key)
+    return JSONResponse(answer, 202)
 
 
 def routes():

@@ -21,11 +21,14 @@ from .store import (
     OUT_TWIML,
     PENDING,
     ROUTE_NONE,
+    ROUTE_REST,
     ROUTE_TWIML,
+    SCHEMA_VERSION,
     Accepted,
     Acked,
     Command,
     Message,
+    SchemaTooNew,
     Store,
 )
 
@@ -53,9 +56,11 @@ CREATE TABLE IF NOT EXISTS commands (
     deliveries INTEGER NOT NULL DEFAULT 0,
     reply TEXT,
     reply_route TEXT,
-    acked REAL
+    acked REAL,
+    reply_wait REAL
 );
 CREATE INDEX IF NOT EXISTS commands_queue ON commands (device, state, seq);
+CREATE INDEX IF NOT EXISTS commands_live ON commands (device, state, expires);
 CREATE INDEX IF NOT EXISTS commands_expiry ON commands (state, expires);
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,6 +77,7 @@ CREATE TABLE IF NOT EXISTS messages (
     error TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_at REAL NOT NULL DEFAULT 0,
+    attempted REAL,
     created REAL NOT NULL,
     updated REAL NOT NULL
 );
@@ -114,15 +120,21 @@ CREATE TABLE IF NOT EXISTS actions (
     device TEXT,
     detail TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 """
+# Version 0: the release before schema versions (no reply_wait, no attempted).
+MIGRATIONS = {
+    0: ["ALTER TABLE commands ADD COLUMN reply_wait REAL",
+        "ALTER TABLE messages ADD COLUMN attempted REAL"],
+}
 
 COMMAND_COLUMNS = (
     "id, device, sender, number, text, name, args, created, expires, message_sid, state, "
-    "deliveries, reply, reply_route, acked, seq"
+    "deliveries, reply, reply_route, acked, seq, reply_wait"
 )
 MESSAGE_COLUMNS = (
     "id, device, kind, to_number, from_number, body, state, created, command_id, sid, status, "
-    "error_code, error, attempts, next_at"
+    "error_code, error, attempts, next_at, attempted"
 )
 # Twilio's message statuses in the order they happen; a late callback for an earlier
 # step does not move a message back.
@@ -159,7 +171,11 @@ class SQLiteStore(Store):
         if self.path != ":memory:":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = %s" % self.synchronous)
-        conn.executescript(SCHEMA)
+        try:
+            _create_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
         self._thread = threading.Thread(
             target=self._work, args=(conn,), name="sqlite-store", daemon=True
         )
@@ -245,8 +261,11 @@ class SQLiteStore(Store):
     async def pending(self, device_id, now, limit):
         return await self._call(_pending, device_id, now, limit)
 
-    async def ack(self, device_id, command_id, reply, route, now):
-        return await self._call(_ack, device_id, command_id, reply, route, now)
+    async def ack(self, device_id, command_id, reply, now):
+        return await self._call(_ack, device_id, command_id, reply, now)
+
+    async def release_reply(self, command_id):
+        return await self._call(_release_reply, command_id)
 
     async def command(self, command_id):
         return await self._call(_one_command, command_id)
@@ -259,17 +278,19 @@ class SQLiteStore(Store):
     async def add_message(self, message):
         return await self._call(_add_message, message)
 
-    async def due_messages(self, now, limit, exclude):
-        return await self._call(_due_messages, now, limit, frozenset(exclude))
-
-    async def next_due(self):
-        return await self._call(_next_due)
+    async def claim_message(self, now, lease):
+        return await self._call(_claim_message, now, lease)
 
     async def message_sent(self, message_id, sid, status, now):
         return await self._call(_message_sent, message_id, sid, status, now)
 
-    async def message_failed(self, message_id, code, error, now, retry_at=None):
-        return await self._call(_message_failed, message_id, code, error, now, retry_at)
+    async def message_failed(self, message_id, code, error, now, retry_at=None,
+                             attempted=None):
+        return await self._call(_message_failed, message_id, code, error, now, retry_at,
+                                attempted)
+
+    async def known_sids(self, sids):
+        return await self._call(_known_sids, list(sids))
 
     async def message_status(self, sid, status, error_code, now):
         return await self._call(_message_status, sid, status, error_code, now)
@@ -293,7 +314,7 @@ class SQLiteStore(Store):
     async def prune(self, before):
         return await self._call(_prune, before)
 
-    async def changes(self, after_seq):
+    async def changes(self, after_seq, waiting, now):
         return await self._call(self._changes, after_seq)
 
     def _changes(self, conn, after_seq):
@@ -329,6 +350,37 @@ class SQLiteStore(Store):
 
     async def actions(self, limit):
         return await self._call(_actions, limit)
+
+
+def _create_schema(conn):
+    """Creates the schema, or migrates an older one, in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        legacy = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'commands'").fetchone() is not None
+        has_version = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone() is not None
+        version = None
+        if has_version:
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+            version = row[0] if row else None
+        if version is None:  # a file from before versions, or a new one
+            version = 0 if legacy and not has_version else SCHEMA_VERSION
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew("the database has schema version %d; this agent knows up to %d: "
+                               "upgrade the agent" % (version, SCHEMA_VERSION))
+        for step in range(version, SCHEMA_VERSION):
+            for sql in MIGRATIONS[step]:
+                conn.execute(sql)
+        for sql in SCHEMA.split(";"):
+            if sql.strip():
+                conn.execute(sql)
+        conn.execute("DELETE FROM schema_version")
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _settle(results):
@@ -391,11 +443,12 @@ def _accept(conn, command, idempotency_token, queue_cap, now):
         return Accepted("full")
     cursor = conn.execute(
         "INSERT INTO commands (id, device, message_sid, idempotency_token, sender, number, text, "
-        "name, args, created, expires, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "name, args, created, expires, state, reply_wait) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             command.id, command.device, command.message_sid, idempotency_token or None,
             command.sender, command.number, command.text, command.name, command.args,
-            command.created, command.expires, PENDING,
+            command.created, command.expires, PENDING, command.reply_wait,
         ),
     )
     command.seq = cursor.lastrowid
@@ -445,7 +498,7 @@ def _insert_message(conn, message):
     return message
 
 
-def _ack(conn, device_id, command_id, reply, route, now):
+def _ack(conn, device_id, command_id, reply, now):
     command = _find(conn, "id = ? AND device = ?", (command_id, device_id))
     if command is None or command.deliveries == 0:
         return None
@@ -453,11 +506,17 @@ def _ack(conn, device_id, command_id, reply, route, now):
         return Acked(command, False)
     if reply is None or not command.number:
         route = ROUTE_NONE
+    elif command.reply_wait is not None and command.reply_wait > now:
+        route = ROUTE_TWIML
+    else:
+        route = ROUTE_REST
     conn.execute(
-        "UPDATE commands SET state = ?, reply = ?, reply_route = ?, acked = ? WHERE seq = ?",
+        "UPDATE commands SET state = ?, reply = ?, reply_route = ?, acked = ?, reply_wait = NULL "
+        "WHERE seq = ?",
         (DONE, reply, route, now, command.seq),
     )
     command.state, command.reply, command.reply_route, command.acked = DONE, reply, route, now
+    command.reply_wait = None
     message = None
     if route != ROUTE_NONE:
         message = _insert_message(conn, Message(
@@ -466,6 +525,13 @@ def _ack(conn, device_id, command_id, reply, route, now):
             next_at=now,
         ))
     return Acked(command, True, message)
+
+
+def _release_reply(conn, command_id):
+    return conn.execute(
+        "UPDATE commands SET reply_wait = NULL WHERE id = ? AND reply_wait IS NOT NULL",
+        (command_id,),
+    ).rowcount == 1
 
 
 def _one_command(conn, command_id):
@@ -495,19 +561,25 @@ def _add_message(conn, message):
     return _insert_message(conn, message)
 
 
-def _due_messages(conn, now, limit, exclude):
-    rows = conn.execute(
-        "SELECT %s FROM messages WHERE state = ? AND next_at <= ? ORDER BY next_at, id LIMIT ?"
+def _claim_message(conn, now, lease):
+    row = conn.execute(
+        "SELECT %s FROM messages WHERE state = ? AND next_at <= ? ORDER BY next_at, id LIMIT 1"
         % MESSAGE_COLUMNS,
-        (OUT_PENDING, now, limit + len(exclude)),
-    ).fetchall()
-    return [m for m in map(_message, rows) if m.id not in exclude][:limit]
+        (OUT_PENDING, now),
+    ).fetchone()
+    if row is None:
+        return None
+    message = _message(row)
+    conn.execute("UPDATE messages SET next_at = ?, attempted = COALESCE(attempted, ?) "
+                 "WHERE id = ?", (now + lease, now, message.id))
+    return message
 
 
-def _next_due(conn):
-    return conn.execute(
-        "SELECT MIN(next_at) FROM messages WHERE state = ?", (OUT_PENDING,)
-    ).fetchone()[0]
+def _known_sids(conn, sids):
+    return {
+        sid for sid in sids
+        if conn.execute("SELECT 1 FROM messages WHERE sid = ?", (sid,)).fetchone()
+    }
 
 
 def _message_sent(conn, message_id, sid, status, now):
@@ -518,13 +590,13 @@ def _message_sent(conn, message_id, sid, status, now):
     )
 
 
-def _message_failed(conn, message_id, code, error, now, retry_at):
+def _message_failed(conn, message_id, code, error, now, retry_at, attempted):
     conn.execute(
         "UPDATE messages SET state = ?, error_code = ?, error = ?, attempts = attempts + 1, "
-        "next_at = ?, updated = ? WHERE id = ?",
+        "next_at = ?, updated = ?, attempted = ? WHERE id = ?",
         (
             OUT_PENDING if retry_at is not None else OUT_FAILED, code, error,
-            retry_at if retry_at is not None else now, now, message_id,
+            retry_at if retry_at is not None else now, now, attempted, message_id,
         ),
     )
 

@@ -1,11 +1,21 @@
 """What the agent keeps, as an interface: SQLite (sqlite_store.py) is the embedded
-default; a shared database for several agents would implement the same methods.
+default; PostgreSQL (postgres_store.py) serves several agents sharing one database.
 
 Every method is a coroutine, and a write has been committed (is durable) when it
-returns: the webhook answers Twilio only after `accept` has returned."""
+returns: the webhook answers Twilio only after `accept` has returned. Several agents
+may call these methods at once on one database: each method's outcome holds across
+them (dedupe, queue cap, per-device order, one claim per outbound message).
+
+Both schemas carry a `schema_version` table (SCHEMA_VERSION) so that a later release
+can migrate an existing database; a database newer than this code is refused."""
 
 import abc
 from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+# Wake-ups between agents (`listen`): a device has something to fetch, the reply to a
+# command has come, the set of devices changed.
+NOTICE_DEVICE, NOTICE_REPLY, NOTICE_DEVICES = "c", "r", "d"
 
 # Command states: waiting for the device, acknowledged, past its TTL.
 PENDING, DONE, EXPIRED = "pending", "done", "expired"
@@ -34,6 +44,7 @@ class Command:
     reply_route: str = None
     acked: float = None
     seq: int = 0
+    reply_wait: float = None  # until then a webhook waits to carry the reply as TwiML
 
     def for_link(self):
         """The command as PROTOCOL.md shows it to the device."""
@@ -67,6 +78,7 @@ class Message:
     error: str = None
     attempts: int = 0
     next_at: float = 0.0
+    attempted: float = None  # when an attempt that may have reached Twilio was made
 
 
 @dataclass
@@ -88,6 +100,27 @@ class Acked:
     message: Message = None
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached now; the request may be retried later."""
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer release of the agent."""
+
+
+def for_config(config):
+    """The store the configuration names: a postgresql:// URL, else a SQLite path."""
+    from .config import is_url
+
+    if is_url(config.database):
+        from .postgres_store import PostgresStore
+
+        return PostgresStore(config.database)
+    from .sqlite_store import SQLiteStore
+
+    return SQLiteStore(config.database, config.synchronous)
+
+
 class Store(abc.ABC):
     @abc.abstractmethod
     async def open(self):
@@ -96,6 +129,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def close(self):
         ...
+
+    async def listen(self, callback):
+        """Calls `callback(kind, key)` for each wake-up another agent sends (NOTICE_*).
+        One process alone needs none: the default does nothing."""
+        return None
 
     # -- devices -------------------------------------------------------------------
 
@@ -130,10 +168,16 @@ class Store(abc.ABC):
         now marked forwarded)."""
 
     @abc.abstractmethod
-    async def ack(self, device_id, command_id, reply, route, now):
-        """Marks a delivered command done with its reply; for route "rest" with a
-        reply and a number, queues the outbound reply. -> Acked, or None if the
-        device holds no such delivered command."""
+    async def ack(self, device_id, command_id, reply, now):
+        """Marks a delivered command done with its reply. The reply's route: "twiml"
+        while a webhook still waits for it (`reply_wait` > now, not released), else
+        "rest" (queued for the outbox) when there is a reply and a number, else "none".
+        -> Acked, or None if the device holds no such delivered command."""
+
+    @abc.abstractmethod
+    async def release_reply(self, command_id):
+        """The waiting webhook gives up: -> True if no ack took the reply for TwiML
+        (a later ack goes by REST), False if one did (read it with `command`)."""
 
     @abc.abstractmethod
     async def command(self, command_id):
@@ -151,20 +195,24 @@ class Store(abc.ABC):
         """Stores an outbound Message; -> it with its id."""
 
     @abc.abstractmethod
-    async def due_messages(self, now, limit, exclude):
-        """Pending outbound messages whose next attempt is due (ids not in `exclude`)."""
-
-    @abc.abstractmethod
-    async def next_due(self):
-        """The earliest next_at of a pending outbound message, or None."""
+    async def claim_message(self, now, lease):
+        """One pending outbound message whose attempt is due, leased to the caller
+        for `lease` s (its next_at moves past the lease: if the caller dies, another
+        agent takes it then). -> Message or None"""
 
     @abc.abstractmethod
     async def message_sent(self, message_id, sid, status, now):
         ...
 
     @abc.abstractmethod
-    async def message_failed(self, message_id, code, error, now, retry_at=None):
-        """A failed attempt: retry at `retry_at`, or (None) give up."""
+    async def message_failed(self, message_id, code, error, now, retry_at=None,
+                             attempted=None):
+        """A failed attempt: retry at `retry_at`, or (None) give up. `attempted`: the
+        time of an attempt that may have reached Twilio (check before sending again)."""
+
+    @abc.abstractmethod
+    async def known_sids(self, sids):
+        """-> the subset of `sids` already recorded for messages the agent sent."""
 
     @abc.abstractmethod
     async def message_status(self, sid, status, error_code, now):
@@ -199,9 +247,11 @@ class Store(abc.ABC):
         alerts from before `before` (unix s). -> rows deleted"""
 
     @abc.abstractmethod
-    async def changes(self, after_seq):
-        """Commands stored by another process (the CLI): -> (last_seq, {device ids},
-        devices_changed) or None when nothing changed since the last call."""
+    async def changes(self, after_seq, waiting, now):
+        """The housekeeping tick's look for what another process stored (the CLI, or
+        another agent whose wake-up was lost): -> (last_seq, {device ids to wake},
+        devices_changed) or None when nothing changed. `waiting`: the devices whose
+        polls wait here."""
 
     # -- the console (agent/console) ---------------------------------------------------
     # Not abstract: a store without them still runs the agent; the console then says

@@ -3,12 +3,17 @@
 The device package's own HTTP client needs MicroPython's `tls`, so the agent uses
 httpx; the form encoding and the error type are the device package's."""
 
+import email.utils
+import time
+
 import httpx
 from utwilio import form
 from utwilio.errors import TransportError, TwilioError
 
 USER_AGENT = "utwilio-agent/0.1"
 MAX_BODY = 1600
+# Failures before the request went out: sending again cannot make a second SMS.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class TwilioRest:
@@ -38,15 +43,39 @@ class TwilioRest:
                 content=bytes(form.encode(pairs)),
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
             )
-        except httpx.TimeoutException as error:
-            raise TransportError(28, "Twilio did not answer in time: %s" % error) from None
-        except httpx.HTTPError as error:
+        except NOT_SENT as error:
             raise TransportError(7, "cannot reach Twilio: %s" % error) from None
+        except httpx.TimeoutException as error:
+            raise TransportError(28, "Twilio did not answer in time: %s" % error,
+                                 sent=True) from None
+        except httpx.HTTPError as error:
+            raise TransportError(56, "no answer from Twilio: %s" % error, sent=True) from None
+        return self._answer(response)
+
+    async def find(self, to, sender, body, since):
+        """Messages to `to` from `sender` with this body, created since `since` (unix
+        s), newest first: what an attempt that got no answer may have created."""
+        moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since))
+        try:
+            response = await self._http.get(self._path, params=[
+                ("To", to), ("From", sender), ("DateSent>", moment), ("PageSize", "50")])
+        except httpx.HTTPError as error:
+            raise TransportError(7, "cannot ask Twilio: %s" % error) from None
+        data = self._answer(response, "messages")
+        return [
+            m for m in data["messages"]
+            if m.get("body") == body[:MAX_BODY] and m.get("sid")
+            and _created(m) >= since
+        ]
+
+    @staticmethod
+    def _answer(response, key="sid"):
         try:
             data = response.json()
         except ValueError:
             data = None
-        if 200 <= response.status_code < 300 and isinstance(data, dict) and data.get("sid"):
+        answered = isinstance(data, dict) and data.get(key) is not None
+        if 200 <= response.status_code < 300 and answered:
             return data
         if not isinstance(data, dict):
             data = {}
@@ -57,6 +86,13 @@ class TwilioRest:
             data.get("more_info"),
             response,
         )
+
+
+def _created(message):
+    try:
+        return email.utils.parsedate_to_datetime(message.get("date_created") or "").timestamp()
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def retry_after(error):

@@ -12,7 +12,6 @@ from utwilio import form, signature
 from utwilio.reply import CONTENT_TYPE
 
 from . import logs
-from .agent import BadRequest
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -94,10 +93,7 @@ async def sms(request):
     if refusal:
         return refusal
     agent = request.app.state.agent
-    try:
-        answer = await agent.inbound(params, request.headers.get("i-twilio-idempotency-token"))
-    except BadRequest as error:
-        return JSONResponse({"error": str(error)}, 400)
+    answer = await agent.inbound(params, request.headers.get("i-twilio-idempotency-token"))
     return Response(answer, media_type=CONTENT_TYPE)
 
 
@@ -105,10 +101,7 @@ async def status(request):
     params, refusal = await _signed_params(request)
     if refusal:
         return refusal
-    try:
-        await request.app.state.agent.status(params)
-    except BadRequest as error:
-        return JSONResponse({"error": str(error)}, 400)
+    await request.app.state.agent.status(params)
     return Response(status_code=204)
 
 

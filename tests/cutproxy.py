@@ -3,10 +3,13 @@ network: each connection takes the next action from `script` (then "pass"):
 - "pass": forward both ways;
 - "cut": forward the request, let the server answer, then reset the device's
   connection before it sees the answer (the request reached Twilio; the device can't know);
-- "down": reset the connection before reading anything (no network)."""
+- "down": reset the connection before reading anything (no network);
+- "slow": forward the request, let the server answer, and hold the answer 2 s before
+  passing it on (a client with a shorter timeout gives up after the server acted)."""
 
 import socket
 import threading
+import time
 
 from rawhttp import read_message, reset
 
@@ -57,6 +60,8 @@ class CutProxy:
                 return conn.close()
             up.sendall(request)
             answer = read_message(up)
+            if action == "slow":
+                time.sleep(2)
             if action == "cut" or answer is None:
                 return reset(conn)
             conn.sendall(answer)

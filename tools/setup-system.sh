@@ -4,7 +4,8 @@
 set -eu
 . "$(dirname "$0")/as-root.sh"
 
-PACKAGES=""
+# The agent's tests start their own PostgreSQL (tests/pgserver.py) and HAProxy.
+PACKAGES="postgresql haproxy"
 
 missing=""
 for p in $PACKAGES; do

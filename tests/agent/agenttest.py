@@ -30,13 +30,14 @@ NUMBER = "+15005550006"  # a sandbox number: greenhouse's
 OTHER_NUMBER = "+15017122661"  # the other sandbox number: garage's
 OWNER = "+15551234567"  # may command both devices
 STRANGER = "+15557654321"
+DATABASE = ":memory:"  # the store of this test (conftest.py: SQLite or a PostgreSQL URL)
 
 
 def make_config(**agent):
     """Two devices, `greenhouse` on NUMBER and `garage` on OTHER_NUMBER, both commanded
     by OWNER; the sandbox's credentials. Keyword arguments override Config fields."""
     values = dict(
-        database=":memory:",
+        database=DATABASE,
         account_sid=DEFAULT_ACCOUNT_SID,
         auth_token=DEFAULT_AUTH_TOKEN,
         twilio_number=NUMBER,

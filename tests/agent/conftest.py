@@ -1,9 +1,49 @@
-"""Shared fixtures for the agent's tests (helpers in agenttest.py)."""
+"""Shared fixtures for the agent's tests (helpers in agenttest.py).
 
+Every test here runs twice, once per store: SQLite, then PostgreSQL (a real server,
+started once for the session by tests/pgserver.py, a fresh database per test). A test
+module that never touches a store sets `ONE_STORE = True`."""
+
+import itertools
+
+import agenttest
 import pytest
 from agenttest import AppClient, Clock, make_config
+from pgserver import PgServer
 from utwilio_agent.app import create_app
 from utwilio_sandbox.server import SandboxServer
+
+STORES = ("sqlite", "postgres")
+_names = itertools.count()
+
+
+def pytest_generate_tests(metafunc):
+    if "store_kind" in metafunc.fixturenames and not getattr(metafunc.module, "ONE_STORE", False):
+        metafunc.parametrize("store_kind", STORES, scope="function")
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """One PostgreSQL server for the session, on a free loopback port."""
+    with PgServer() as server:
+        yield server
+
+
+@pytest.fixture
+def store_kind(request):
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(autouse=True)
+def database(store_kind, request):
+    """The database make_config() gives: in memory (SQLite) or a fresh PostgreSQL one."""
+    if store_kind == "postgres":
+        url = request.getfixturevalue("pg").create_database("t%d" % next(_names))
+    else:
+        url = ":memory:"
+    agenttest.DATABASE = url
+    yield url
+    agenttest.DATABASE = ":memory:"
 
 
 @pytest.fixture
@@ -13,7 +53,7 @@ def clock():
 
 @pytest.fixture
 def app_client(clock):
-    """The agent app on an in-memory store, no sockets, a clock the test moves."""
+    """The agent app on the test's store, no sockets, a clock the test moves."""
     with AppClient(create_app(make_config(), clock=clock)) as client:
         yield client
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 from agenttest import DeviceClient, LiveAgent, make_config, run_cli, wait_until
 
 CONFIG = """
@@ -117,3 +118,52 @@ def test_a_device_added_beside_a_running_agent_can_poll_at_once(tmp_path):
 
         wait_until(accepted, what="the agent to learn the new device's token")
         device.close()
+
+
+def test_db_copy_moves_a_sqlite_agent_to_postgresql_by_one_line(tmp_path, store_kind, database):
+    """A SQLite agent with a device, a waiting command and a finished one; `db copy`
+    and the database line changed: the same token polls the PostgreSQL agent and
+    gets the waiting command; the history came along."""
+    if store_kind != "postgres":
+        pytest.skip("the copy goes to PostgreSQL: it runs in the postgres round")
+    config = write_config(tmp_path)
+    token = run_cli("--config", config, "device", "add", "greenhouse").stdout.strip()
+    with LiveAgent(make_config(database=str(tmp_path / "agent.db"))) as live:
+        device = DeviceClient(live.url, "greenhouse", token)
+        assert run_cli("--config", config, "send", "greenhouse", "fan", "on").returncode == 0
+        device.serve(lambda cmd: "fan is on", wait=5)
+        device.close()
+    assert run_cli("--config", config, "send", "greenhouse", "status").returncode == 0
+
+    env = {"UTWILIO_AGENT_DATABASE": database}
+    r = run_cli("--config", config, "db", "copy", "--from", str(tmp_path / "agent.db"), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "1 devices, 2 commands" in r.stdout
+    again = run_cli("--config", config, "db", "copy", "--from", str(tmp_path / "agent.db"),
+                    env=env)
+    assert again.returncode == 2 and "fills an empty one only" in again.stderr
+
+    with LiveAgent(make_config(database=database)) as live:
+        device = DeviceClient(live.url, "greenhouse", token)
+        assert [c["text"] for c in device.serve(lambda cmd: "ok", wait=5)] == ["status"]
+        history = live.run(live.agent.overview())["commands"]
+        assert [(c.text, c.reply) for c in history] == [("status", "ok"), ("fan on", "fan is on")]
+        # New commands follow the copied ones in the device's queue.
+        assert run_cli("--config", config, "send", "greenhouse", "next", env=env).returncode == 0
+        assert [c["text"] for c in device.serve(lambda cmd: None, wait=5)] == ["next"]
+        device.close()
+
+
+def test_db_copy_needs_a_postgresql_database_and_an_existing_file(tmp_path):
+    config = write_config(tmp_path)
+    r = run_cli("--config", config, "db", "copy", "--from", str(tmp_path / "agent.db"))
+    assert r.returncode == 2 and "postgresql:// URL" in r.stderr
+    r = run_cli("--config", config, "db", "copy", "--from", str(tmp_path / "none.db"),
+                env={"UTWILIO_AGENT_DATABASE": "postgresql://u@127.0.0.1:1/x"})
+    assert r.returncode == 2 and "no SQLite database" in r.stderr
+
+
+def test_an_unreachable_database_is_a_clear_error(tmp_path):
+    r = run_cli("--config", write_config(tmp_path), "device", "list",
+                env={"UTWILIO_AGENT_DATABASE": "postgresql://u@127.0.0.1:1/x"})
+    assert r.returncode == 2 and "the database is unreachable" in r.stderr

@@ -3,6 +3,8 @@
 import pytest
 from utwilio_agent.config import ConfigError, parse
 
+ONE_STORE = True  # never touches a store
+
 EXAMPLE = """
 [agent]
 public_url = "https://agent.example.com/"

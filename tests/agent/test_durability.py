@@ -19,7 +19,7 @@ CONFIG = """
 [agent]
 public_url = "http://127.0.0.1:%(port)d"
 port = %(port)d
-database = "agent.db"
+database = "%(database)s"
 reply_deadline = 0
 log_level = "warning"
 
@@ -62,10 +62,12 @@ def drain(device, executed):
             return
 
 
-def test_kill_9_mid_burst_loses_no_answered_webhook_and_runs_each_once(tmp_path):
+def test_kill_9_mid_burst_loses_no_answered_webhook_and_runs_each_once(tmp_path, store_kind,
+                                                                      database):
     port = free_port()
     config = tmp_path / "agent.toml"
-    config.write_text(CONFIG % {"port": port, "number": NUMBER, "owner": OWNER})
+    config.write_text(CONFIG % {"port": port, "number": NUMBER, "owner": OWNER, "database":
+                                database if store_kind == "postgres" else "agent.db"})
     added = run_cli("--config", str(config), "device", "add", "greenhouse", env=ENV)
     assert added.returncode == 0, added.stderr
     token = added.stdout.strip()

@@ -22,7 +22,7 @@ from utwilio_agent.config import Device
 
 
 def live_config(sandbox, **agent):
-    return make_config(database=":memory:", twilio_base_url=sandbox.url, **agent)
+    return make_config(twilio_base_url=sandbox.url, **agent)
 
 
 @pytest.fixture

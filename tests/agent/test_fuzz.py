@@ -21,24 +21,29 @@ FIELDS = ["From", "To", "Body", "MessageSid", "SmsSid", "MessageStatus", "ErrorC
           "NumMedia", "AccountSid", "MediaUrl0"]
 
 text = st.text(max_size=40)
-values = st.one_of(text, st.sampled_from([OWNER, NUMBER, OTHER_NUMBER, "garage: open",
-                                          "fan on", "delivered", "30003", "SM1", ""]))
+# Strings no database stores: a NUL, lone UTF-16 surrogates (JSON's "\ud83d").
+unstorable = st.sampled_from(["a\x00b", "\ud83d", "ok \udc00", "\x00"])
+values = st.one_of(text, st.sampled_from([  # a form is UTF-8: surrogates cannot come
+    "a\x00b", "\x00",
+    OWNER, NUMBER, OTHER_NUMBER, "garage: open", "fan on", "delivered", "30003", "SM1", "",
+    "99999999999999999999", "2147483648", "-1"]))
 form_pairs = st.lists(st.tuples(st.one_of(st.sampled_from(FIELDS), text), values), max_size=8)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
+    st.none() | st.booleans() | st.integers() | st.floats() | text | unstorable,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
     max_leaves=10,
 )
 json_bodies = st.one_of(
-    st.fixed_dictionaries({}, optional={"reply": st.one_of(st.none(), text, st.integers()),
+    st.fixed_dictionaries({}, optional={"reply": st.one_of(st.none(), text, st.integers(),
+                                                           unstorable),
                                         "name": json_values, "data": json_values,
                                         "message": json_values, "key": json_values}),
     json_values,
 )
 
 
-@pytest.fixture(scope="module")
-def fuzz_client():
+@pytest.fixture
+def fuzz_client(database):
     # max_wait=0: polls never block the fuzzer.
     config = make_config(max_wait=0, dashboard_password="pw", unknown_sender_reply="who?")
     with AppClient(create_app(config, clock=Clock())) as client:
@@ -86,7 +91,10 @@ def requests(draw, client):
     return method, path, headers, body
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FIXTURE_PER_TEST = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=FIXTURE_PER_TEST)
 @given(data=st.data())
 def test_no_request_makes_a_5xx(fuzz_client, data):
     method, path, headers, body = data.draw(requests(fuzz_client))
@@ -94,7 +102,7 @@ def test_no_request_makes_a_5xx(fuzz_client, data):
     assert r.status_code < 500, (method, path, headers, body, r.status_code, r.text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=FIXTURE_PER_TEST)
 @given(pairs=form_pairs)
 def test_any_signed_inbound_sms_gets_twiml_or_a_400(fuzz_client, pairs):
     body, headers = signed("http://testserver/twilio/sms", pairs)

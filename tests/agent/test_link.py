@@ -160,3 +160,36 @@ def test_polls_mark_the_device_online(app_client, tokens, clock):
     clock.now += 91
     devices = {d["id"]: d for d in app_client.run(app_client.agent.overview())["devices"]}
     assert not devices["greenhouse"]["online"]
+
+
+LONE_SURROGATE = '"\\ud83d"'  # half an emoji: valid JSON, no valid text
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/events", '{"name": %s}' % LONE_SURROGATE),
+    ("/events", '{"name": "t", "data": {"note": %s}}' % LONE_SURROGATE),
+    ("/events", '{"name": "t", "data": [1, {"x": "a\\u0000b"}]}'),
+    ("/events", '{"name": "t", "data": 1e400}'),
+    ("/alerts", '{"message": %s}' % LONE_SURROGATE),
+    ("/alerts", '{"message": "hot", "key": %s}' % LONE_SURROGATE),
+])
+def test_text_no_store_can_hold_is_400_naming_the_field(app_client, tokens, path, body):
+    r = app_client.link(tokens["greenhouse"], "greenhouse", "POST", path, content=body)
+    assert r.status_code == 400, r.text
+    assert "surrogate" in r.json()["error"] or "NUL" in r.json()["error"] or \
+        "finite" in r.json()["error"]
+    assert app_client.run(app_client.agent.overview())["events"] == []
+
+
+def test_a_refused_ack_reply_closes_the_command_instead_of_leaving_it_pending(app_client,
+                                                                             tokens):
+    app_client.sms("status")
+    cmd = app_client.link(tokens["greenhouse"], "greenhouse", "GET",
+                          "/commands?wait=0").json()["commands"][0]
+    r = app_client.link(tokens["greenhouse"], "greenhouse", "POST",
+                        "/commands/%s/ack" % cmd["id"], content='{"reply": "ok \\udc00"}')
+    assert r.status_code == 400 and "reply contains a lone UTF-16 surrogate" in r.json()["error"]
+    command = app_client.run(app_client.agent.store.command(cmd["id"]))
+    assert command.state == "done" and command.reply is None
+    r = app_client.link(tokens["greenhouse"], "greenhouse", "GET", "/commands?wait=0")
+    assert r.json() == {"commands": []}

@@ -5,6 +5,8 @@ import json
 import pytest
 from utwilio_agent import logs
 
+ONE_STORE = True  # never touches a store
+
 
 @pytest.mark.parametrize("level", ["info", "debug"])
 def test_tokens_and_texts_stay_out_of_info_logs(app_client, capsys, level):

@@ -253,3 +253,17 @@ def test_a_forged_status_callback_is_403(app_client):
     headers["X-Twilio-Signature"] = "x"
     r = app_client.http.post("/twilio/status", content=body, headers=headers)
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize("code", ["99999999999999999999", "2147483648", "-1", "4e3"])
+def test_an_error_code_out_of_range_is_400_not_500(app_client, code):
+    params = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed", "ErrorCode": code}
+    data, headers = signed("http://testserver/twilio/status", params)
+    r = app_client.http.post("/twilio/status", content=data, headers=headers)
+    assert r.status_code == 400 and "ErrorCode must be a whole number" in r.json()["error"]
+
+
+def test_a_nul_in_an_inbound_sms_is_400_and_nothing_is_stored(app_client):
+    r = app_client.sms("fan\x00on")
+    assert r.status_code == 400 and "Body contains a NUL" in r.json()["error"]
+    assert app_client.run(app_client.agent.overview())["commands"] == []

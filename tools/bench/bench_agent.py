@@ -1,15 +1,18 @@
 """The agent's speed, each figure beside a bare hello-world endpoint served by the same
 ASGI server (uvicorn, same settings) in the same run:
 
-1. signed inbound-SMS webhooks accepted durably (committed, synchronous=FULL) per
-   second, against POSTs to the hello-world endpoint;
+1. signed inbound-SMS webhooks accepted durably (committed: SQLite synchronous=FULL,
+   PostgreSQL fsync on) per second, by one agent on SQLite, one and two agents on
+   PostgreSQL, against POSTs to the hello-world endpoint;
 2. webhook-to-device latency p50/p99 at a steady rate (a device long-polls and acks),
-   against the hello-world request latency at the same rate;
+   against the hello-world request latency at the same rate; on PostgreSQL with the
+   webhooks going to one agent and the poll held by the other (the NOTIFY wake-up);
 3. idle long-poll connections held per GB of RSS (each an authenticated device
    waiting on its own queue), against idle requests held by the hello-world server.
 
 Server and load generator are separate processes (the machine has 2 cores); the load
 generator speaks raw HTTP/1.1 over asyncio streams so that it is not the bottleneck.
+PostgreSQL is a throwaway server (tests/pgserver.py) on the same machine.
 
     .venv/bin/python tools/bench/bench_agent.py [--quick]   (prints a Markdown table)
 """
@@ -29,6 +32,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))  # pgserver.py
 ACCOUNT_SID = "AC00000000000000000000000000000001"
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
 NUMBER = "+15005550006"
@@ -37,8 +41,8 @@ FD_WANTED = 50000
 
 CONFIG = """
 [agent]
-public_url = "http://127.0.0.1:%(port)d"
-database = "agent.db"
+public_url = "http://127.0.0.1:%(public_port)d"
+database = "%(database)s"
 routing = "prefix"
 reply_deadline = %(deadline)s
 log_level = "warning"
@@ -109,6 +113,12 @@ class Server:
                 time.sleep(0.05)
         raise RuntimeError("server did not start: %r" % self.args)
 
+    def cpu(self):
+        """CPU seconds (user + system) the server process has used."""
+        with open("/proc/%d/stat" % self.process.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss(self):
         with open("/proc/%d/status" % self.process.pid) as f:
             for line in f:
@@ -131,12 +141,17 @@ def hello_server(port):
     return Server([sys.executable, __file__, "--serve-hello", str(port)]).start(port)
 
 
-def agent_server(folder, port, deadline=0):
-    """The agent (`utwilio-agent serve`) on the database in `folder`."""
-    config = Path(folder) / "agent.toml"
-    devices = "".join('[devices.d%d]\nallow = ["%s"]\n' % (i, OWNER) for i in range(DEVICES))
+def agent_server(folder, port, deadline=0, database="agent.db", public_port=None):
+    """The agent (`utwilio-agent serve`) on `database` (a SQLite file in `folder`, or a
+    PostgreSQL URL). Agents behind one load balancer share its public URL (the URL
+    Twilio signs): `public_port`."""
+    config = Path(folder) / ("agent-%d.toml" % port)
+    # A queue deep enough that a device slowed by a busy machine is never refused.
+    devices = "".join('[devices.d%d]\nallow = ["%s"]\nqueue_cap = 100000\n' % (i, OWNER)
+                      for i in range(DEVICES))
     config.write_text(CONFIG % {"port": port, "number": NUMBER, "owner": OWNER,
-                                "deadline": deadline, "devices": devices})
+                                "deadline": deadline, "devices": devices,
+                                "database": database, "public_port": public_port or port})
     env = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
     args = [sys.executable, "-m", "utwilio_agent", "--config", str(config), "serve",
             "--port", str(port)]
@@ -149,20 +164,23 @@ def fresh_database(folder):
             os.unlink(os.path.join(folder, name))
 
 
-def add_devices(folder, names):
-    """Devices straight into the agent's database -> their tokens."""
-    import sqlite3
-
-    from utwilio_agent.sqlite_store import SCHEMA
+def add_devices(database, names):
+    """Devices into the agent's database (a SQLite path or a PostgreSQL URL), through
+    the agent's store -> their tokens."""
+    from utwilio_agent.config import Config
+    from utwilio_agent.store import for_config
     from utwilio_agent.tokens import token_hash
 
     tokens = [secrets.token_urlsafe(32) for _ in names]
-    db = sqlite3.connect(str(Path(folder) / "agent.db"))
-    db.executescript(SCHEMA)
-    db.executemany("INSERT OR REPLACE INTO devices (id, token_hash, created) VALUES (?, ?, ?)",
-                   [(n, token_hash(t), time.time()) for n, t in zip(names, tokens, strict=True)])
-    db.commit()
-    db.close()
+
+    async def put():
+        store = for_config(Config(database=database))
+        await store.open()
+        for name, token in zip(names, tokens, strict=True):
+            await store.put_device(name, token_hash(token), time.time())
+        await store.close()
+
+    asyncio.run(put())
     return tokens
 
 
@@ -226,9 +244,11 @@ def signed_webhook(port, text, sid=None):
     return http_request("POST", port, "/twilio/sms", headers, urlencode(params).encode())
 
 
-async def throughput(port, requests, connections):
-    """-> requests answered 2xx per second, with `connections` in parallel."""
-    conns = [await Conn.open(port) for _ in range(connections)]
+async def throughput(port, requests, connections, ports=None):
+    """-> requests answered 2xx per second, with `connections` in parallel (spread over
+    `ports` in turn when given: several agents behind one load)."""
+    ports = ports or [port]
+    conns = [await Conn.open(ports[i % len(ports)]) for i in range(connections)]
     pending = list(reversed(requests))
     ok = 0
 
@@ -289,14 +309,16 @@ async def hello_latency(port, rate, count):
     return latencies
 
 
-async def device_latency(port, token, rate, count):
-    """Webhooks at `rate`/s; one device long-polls and acks: -> seconds from the start
-    of each webhook to the command's arrival at the device."""
+async def device_latency(port, token, rate, count, poll_port=None):
+    """Webhooks at `rate`/s; one device long-polls (at `poll_port`: another agent) and
+    acks: -> seconds from the start of each webhook to the command's arrival at the
+    device."""
     pool = [await Conn.open(port) for _ in range(64)]
     webhooks = [signed_webhook(port, "d0: cmd %d" % i) for i in range(count)]
     sent_at = {}
     latencies = []
     auth = [("Authorization", "Bearer " + token)]
+    port = poll_port or port
     poll_conn = await Conn.open(port)
     ack_conn = await Conn.open(port)
 
@@ -370,36 +392,60 @@ def main():
     idle = min(2000 if args.quick else 20000, fds - 200)
     rows = []
 
-    with tempfile.TemporaryDirectory() as folder:
+    from pgserver import PgServer
+
+    with tempfile.TemporaryDirectory() as folder, PgServer(durable=True) as pg:
+        sqlite = str(Path(folder) / "agent.db")
+        pg_version = pg.psql("SHOW server_version").split()[0]
         # 1. durable webhooks per second
         port = free_port()
         hello = hello_server(port)
+        cpu = hello.cpu()
         hello_rps = asyncio.run(throughput(port, [http_request(
             "POST", port, "/hello", [("Content-Type", "text/plain")], b"x" * 300)] * burst, 32))
+        hello_cpu = (hello.cpu() - cpu) / burst
         hello_lat = asyncio.run(hello_latency(port, rate, rate * seconds))
         before, during, _ = idle_rss(hello, port, [
             http_request("GET", port, "/hold?wait=600")] * idle)
         hello.stop(kill=True)  # its held requests would hold a graceful shutdown
         hello_idle_per_gb = idle * 2**30 / max(during - before, 1)
 
-        port = free_port()
-        agent = agent_server(folder, port)
-        agent_rps = asyncio.run(throughput(
-            port, [signed_webhook(port, "d%d: fan on" % (i % DEVICES)) for i in range(burst)],
-            32))
-        agent.stop()
+        def accepted_per_s(agents, database):
+            ports = [free_port() for _ in range(agents)]
+            servers = [agent_server(folder, p, database=database, public_port=ports[0])
+                       for p in ports]
+            webhooks = [signed_webhook(ports[0], "d%d: fan on" % (i % DEVICES))
+                        for i in range(burst)]
+            cpu = sum(server.cpu() for server in servers)
+            rps = asyncio.run(throughput(ports[0], webhooks, 32, ports))
+            cpu = (sum(server.cpu() for server in servers) - cpu) / burst
+            for server in servers:
+                server.stop()
+            return rps, cpu
+
+        agent_rps, agent_cpu = accepted_per_s(1, sqlite)
+        pg1_rps, pg1_cpu = accepted_per_s(1, pg.create_database("bench1"))
+        pg2_rps, pg2_cpu = accepted_per_s(2, pg.create_database("bench2"))
 
         # 2. webhook -> device latency at a steady rate
         port = free_port()
         fresh_database(folder)
-        (token,) = add_devices(folder, ["d0"])
+        (token,) = add_devices(sqlite, ["d0"])
         agent = agent_server(folder, port)
         agent_lat = asyncio.run(device_latency(port, token, rate, rate * seconds))
         agent.stop()
+        database = pg.create_database("bench3")
+        (token,) = add_devices(database, ["d0"])
+        ports = [free_port(), free_port()]
+        agents = [agent_server(folder, p, database=database, public_port=ports[0])
+                  for p in ports]
+        pg_lat = asyncio.run(device_latency(ports[0], token, rate, rate * seconds, ports[1]))
+        for agent in agents:
+            agent.stop()
 
         # 3. idle long-polls per GB of RSS, each a device of its own
         fresh_database(folder)
-        tokens = add_devices(folder, ["d%d" % i for i in range(idle)])
+        tokens = add_devices(sqlite, ["d%d" % i for i in range(idle)])
         port = free_port()
         agent = agent_server(folder, port)
         polls = [http_request("GET", port, "/link/v1/devices/d%d/commands?wait=600" % i,
@@ -409,13 +455,24 @@ def main():
         agent_idle_per_gb = idle * 2**30 / max(a_during - a_before, 1)
 
     ms = 1000
-    rows.append(("signed webhooks accepted durably, req/s (%d to %d devices, 32 connections)"
-                 % (burst, DEVICES),
-                 "%.0f" % agent_rps, "%.0f" % hello_rps))
+    rows.append(("signed webhooks accepted durably, req/s (%d to %d devices, 32 connections): "
+                 "1 agent, SQLite" % (burst, DEVICES),
+                 "%.0f (%.2f×)" % (agent_rps, agent_rps / hello_rps), "%.0f" % hello_rps))
+    rows.append(("… 1 agent, PostgreSQL", "%.0f" % pg1_rps, ""))
+    rows.append(("… 2 agents, one PostgreSQL (16 connections each)", "%.0f" % pg2_rps, ""))
+    rows.append(("server CPU per webhook, µs (user + system; less sensitive to a busy "
+                 "machine): 1 agent, SQLite", "%.0f" % (agent_cpu * 1e6),
+                 "%.0f" % (hello_cpu * 1e6)))
+    rows.append(("… 1 agent, PostgreSQL (the agent only; PostgreSQL's own CPU not counted)",
+                 "%.0f" % (pg1_cpu * 1e6), ""))
+    rows.append(("… 2 agents, one PostgreSQL (both agents)", "%.0f" % (pg2_cpu * 1e6), ""))
     for p in (50, 99):
-        rows.append(("webhook → device latency p%d, ms (%d/s for %d s; hello: request)"
-                     % (p, rate, seconds), "%.1f" % (percentile(agent_lat, p) * ms),
+        rows.append(("webhook → device latency p%d, ms (%d/s for %d s; hello: request): "
+                     "1 agent, SQLite" % (p, rate, seconds),
+                     "%.1f" % (percentile(agent_lat, p) * ms),
                      "%.1f" % (percentile(hello_lat, p) * ms)))
+        rows.append(("… webhook to agent A, poll held by agent B, PostgreSQL (goal p99 ≤ 100)",
+                     "%.1f" % (percentile(pg_lat, p) * ms), ""))
     rows.append(("idle long-polls held (%d), RSS growth MiB" % idle,
                  "%.1f" % ((a_during - a_before) / 2**20), "%.1f" % ((during - before) / 2**20)))
     rows.append(("idle long-polls per GB of RSS (goal 20,000)",
@@ -425,10 +482,11 @@ def main():
     for row in rows:
         print("| %s | %s | %s |" % row)
     print()
-    print("uvicorn %s (h11, asyncio), Python %s, SQLite synchronous=FULL, %d cores; answered "
-          "idle polls: %d (should be 0). Command: `.venv/bin/python tools/bench/bench_agent.py%s`"
-          % (_version("uvicorn"), platform.python_version(), os.cpu_count(), answered,
-             " --quick" if args.quick else ""))
+    print("uvicorn %s (h11, asyncio), Python %s, SQLite synchronous=FULL, PostgreSQL %s "
+          "(fsync on, same machine), %d cores; answered idle polls: %d (should be 0). "
+          "Command: `.venv/bin/python tools/bench/bench_agent.py%s`"
+          % (_version("uvicorn"), platform.python_version(), pg_version, os.cpu_count(),
+             answered, " --quick" if args.quick else ""))
     return 0
 
 
