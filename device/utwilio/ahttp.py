@@ -21,6 +21,8 @@ async def request(transport, method, url, headers, body=None):
 
 
 async def _exchange(t, secure, host, port, head, body, where):
+    if secure:
+        t.context()  # a bad cadata raises here, before any network
     try:
         if secure:
             r, w = await asyncio.open_connection(host, port, ssl=t.context(), server_hostname=host)

@@ -1,5 +1,5 @@
 """HTTP/1.1 pieces shared by the blocking and the asyncio transport: URL split,
-request head, response-line parsing and the mapping of OS errors to codes."""
+request head, response-line parsing; failures become TransportErrors (fail())."""
 
 from utwilio.errors import TransportError
 
@@ -8,10 +8,6 @@ MAX_HEADERS = 64
 # The response headers a caller needs; every other header is read and dropped.
 KEEP = (b"content-length", b"transfer-encoding", b"connection", b"content-type",
         b"retry-after")
-ETIMEDOUT = 110
-ECONNREFUSED = 111
-ECONNRESET = 104
-EPIPE = 32
 
 
 def split_url(url):
@@ -130,44 +126,18 @@ def short(got, want):
         raise TransportError(18, "connection closed after %d of %d body bytes" % (got, want))
 
 
-def _tls_text(up):
-    return "SSL" in up or "TLS" in up or "MBEDTLS" in up or "CERTIFICATE" in up
-
-
 def fail(phase, exc, where):
-    """An OSError (or ssl error) at `phase` -> TransportError with a libcurl-style code.
-    The phase alone is not enough: asyncio streams do the TLS handshake on first write."""
-    error = _classify(phase, exc, where)
+    """An exception at `phase` -> TransportError with a libcurl-style code (see
+    utwilio.failure, loaded only when something failed); `sent` is True when the whole
+    request had gone out."""
+    if isinstance(exc, TransportError):
+        error = exc
+    else:
+        try:
+            from utwilio.failure import classify
+
+            error = classify(phase, exc, where)
+        except MemoryError:
+            error = TransportError(27, "out of memory talking to %s" % where)
     error.sent = phase == "receive"
     return error
-
-
-def _classify(phase, exc, where):
-    if isinstance(exc, TransportError):
-        return exc
-    if isinstance(exc, MemoryError):
-        return TransportError(27, "out of memory talking to %s" % where)
-    text = str(exc)
-    up = text.upper()
-    err = exc.args[0] if exc.args else None
-    if phase == "resolve" or "ADDRINFO" in up or type(exc).__name__ == "gaierror":
-        return TransportError(6, "could not resolve host %s (%s)" % (where, text))
-    if err == ETIMEDOUT or "TIMED OUT" in up:
-        return TransportError(28, "timed out during %s with %s" % (phase, where))
-    if phase == "tls" or _tls_text(up) or (isinstance(err, int) and err < -100):
-        if "VERIFY" in up or "CERTIFICATE" in up or "HOSTNAME" in up or err == -9984:
-            return TransportError(
-                60,
-                "TLS certificate of %s not trusted (%s): check cadata is the CA that signed "
-                "it, the host name and the device clock" % (where, text),
-            )
-        return TransportError(35, "TLS handshake with %s failed (%s)" % (where, text))
-    # With a timeout set, MicroPython connects in the background: a refusal may only
-    # show at the first write.
-    if phase == "connect" or err == ECONNREFUSED:
-        return TransportError(7, "could not connect to %s (%s)" % (where, text))
-    if phase == "send":
-        return TransportError(55, "sending to %s failed (%s)" % (where, text))
-    if err == ECONNRESET or "RESET" in up:
-        return TransportError(56, "connection reset by %s" % where)
-    return TransportError(56, "receiving from %s failed (%s)" % (where, text))
