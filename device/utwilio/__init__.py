@@ -59,6 +59,10 @@ def result(status, headers, text, maybe_sent=False):
         r["code"] = parsed.get("code")
         r["message"] = parsed.get("message")
         r["more_info"] = parsed.get("more_info")
+        if r["code"] == 20003:  # wrong credentials: say which settings to check
+            from utwilio.invalid import credentials
+
+            r["message"] = credentials(r["message"])
     elif r["message"] is None:
         r["message"] = text[:300] or "HTTP %d" % status
     return r

@@ -57,7 +57,7 @@ async def _read(r, limit):
         if not wire.header(await r.readline(), headers):
             break
     else:
-        raise TransportError(8, "more than %d HTTP header lines" % wire.MAX_HEADERS)
+        raise wire.fault("headers", wire.MAX_HEADERS)
     n = wire.body_length(headers, limit)
     if n is not None and n >= 0:
         return code, headers, (await r.readexactly(n)) if n else b""

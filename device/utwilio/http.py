@@ -6,7 +6,6 @@ Content-Length in characters and leaks the socket on errors (DESIGN.md)."""
 import socket
 
 from utwilio import wire
-from utwilio.errors import TransportError
 
 MAX_RESPONSE = 32768
 
@@ -187,7 +186,7 @@ class Transport:
             if not wire.header(wire.readline(f), headers):
                 break
         else:
-            raise TransportError(8, "more than %d HTTP header lines" % wire.MAX_HEADERS)
+            raise wire.fault("headers", wire.MAX_HEADERS)
         reuse = wire.reusable(line, headers)
         n = wire.body_length(headers, self.max_response)
         if n is None:

@@ -55,21 +55,21 @@ def readline(f):
             return line  # no newline: the caller sees a cut-off answer
         if rest[-1] == 10:
             return line[: LINE - 2] + b"\r\n"
-    raise TransportError(8, "HTTP header line over %d bytes" % (LINE * MAX_HEADERS))
+    raise fault("long line", LINE * MAX_HEADERS)
 
 
 def status(line):
     if not line:
-        raise TransportError(52, "empty reply from server")
+        raise fault("empty")
     parts = line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not line.endswith(b"\n"):
-        raise TransportError(8, "not an HTTP response: %r" % line[:40])
+        raise fault("not http", line[:40])
     try:
         code = int(parts[1])
     except ValueError:
-        raise TransportError(8, "bad HTTP status line: %r" % line[:40])
+        raise fault("status line", line[:40])
     if code < 100 or code > 999:
-        raise TransportError(8, "bad HTTP status code: %d" % code)
+        raise fault("status code", code)
     return code
 
 
@@ -79,10 +79,10 @@ def header(line, headers):
     if line == b"\r\n" or line == b"\n":
         return False
     if not line.endswith(b"\n"):
-        raise TransportError(8, "connection ended inside the response headers")
+        raise fault("cut headers")
     i = line.find(b":")
     if i <= 0:
-        raise TransportError(8, "bad HTTP header line: %r" % line[:40])
+        raise fault("header", line[:40])
     name = line[:i].strip().lower()
     if name in KEEP:
         headers[name.decode()] = line[i + 1 :].strip().decode()
@@ -103,7 +103,7 @@ def body_length(headers, limit):
     if n is None:
         return None
     if not n.isdigit():
-        raise TransportError(8, "bad Content-Length: %r" % n)
+        raise fault("length", n)
     n = int(n)
     too_big(n, limit)
     return n
@@ -113,17 +113,27 @@ def chunk_size(line):
     try:
         return int(line.split(b";")[0].strip(), 16)
     except ValueError:
-        raise TransportError(8, "bad chunk size line: %r" % line[:40])
+        raise fault("chunk", line[:40])
 
 
 def too_big(n, limit):
     if n > limit:
-        raise TransportError(63, "response of %d bytes is over the %d-byte limit" % (n, limit))
+        raise fault("too big", (n, limit))
 
 
 def short(got, want):
     if got < want:
-        raise TransportError(18, "connection closed after %d of %d body bytes" % (got, want))
+        raise fault("short", (got, want))
+
+
+def fault(kind, args=None):
+    """The TransportError `kind` names: codes and messages live in utwilio.failure,
+    loaded only when an answer is bad."""
+    try:
+        from utwilio.failure import fault
+    except MemoryError:
+        return TransportError(27, "out of memory")
+    return fault(kind, args)
 
 
 def fail(phase, exc, where):
