@@ -6,6 +6,7 @@ Every call returns the result dict send() returns (utwilio.result: the parsed
 JSON under `data`); `raise_errors=True` raises TwilioError instead. The README's
 operations table maps each operation of Twilio's API we cover to the call that does it."""
 
+import gc
 import time
 
 from utwilio import API, Api, form, validate
@@ -378,6 +379,7 @@ class Client(Account, Api):
         start = time.ticks_ms()
         pause = 1
         while True:
+            gc.collect()  # as in Api.call()
             try:
                 answer = self.transport.request(method, url, self.headers, body)
                 if answer[0] not in (429, 503):
