@@ -62,6 +62,18 @@ r.close()
 """
 
 
+# Larger operations through utwilio.rest, utwilio only (the naive way has no equivalent).
+REST = """
+from utwilio import rest
+c = rest.Client(%(sid)r, %(token)r, base_url=%(url)r)
+r = %(call)s
+print("OK" if r["sid"] else r["body"])
+"""
+REST_CALLS = (("rest: messages.create", "c.messages.create(to='+15551234567', "
+               "from_=%(from_)r, body='Greenhouse hot: 36.2C')"),
+              ("rest: messages.fetch", "c.messages.fetch('SM' + 'a' * 32)"))
+
+
 def compile_package(out):
     lib = out / "lib" / "utwilio"
     lib.mkdir(parents=True)
@@ -93,22 +105,24 @@ def imported(script, cwd):
     raise SystemExit("%s did not report its heap" % measuring)
 
 
-def scan(script, cwd, high=96 * 1024, step=256, give_up=8 * 1024):
+def scan(script, cwd, high=96 * 1024, step=256, give_up=8 * 1024, runner=None):
     """-> (first works, stable): every heap size from `high` down in `step`s. "stable"
     is the smallest size from which every larger one scanned works; "first works" the
     smallest that works at all, scanning on until `give_up` bytes in a row fail.
     Success is not monotonic in heap size (GC timing decides whether a hole is big
-    enough), so a bisection can land anywhere in a band of a few KB."""
-    if not succeeds(script, high, cwd):
+    enough), so a bisection can land anywhere in a band of a few KB. `runner(size)`
+    replaces the PyPI binary (tools/bench/firmware.py passes its builds)."""
+    works = runner or (lambda size: succeeds(script, size, cwd))
+    if not works(high):
         raise SystemExit("%s fails even with a %d-byte heap" % (script, high))
     stable = first = high
-    heap = high - step
-    while heap > 0 and heap >= first - give_up:
-        if succeeds(script, heap, cwd):
-            first = heap
-            if stable == heap + step:
-                stable = heap
-        heap -= step
+    size = high - step
+    while size > 0 and size >= first - give_up:
+        if works(size):
+            first = size
+            if stable == size + step:
+                stable = size
+        size -= step
     return first, stable
 
 
@@ -133,12 +147,20 @@ def main():
                                                                           cadata=cadata))
                 first, stable = scan(str(script), work)
                 rows.append((label, name, first, stable, imported(str(script), work)))
+        for name, call in REST_CALLS:
+            script = work / ("rest-%d.py" % len(rows))
+            script.write_text(REST % dict(values, url=plain.url, call=call % values))
+            first, stable = scan(str(script), work)
+            rows.append(("HTTP", name, first, stable, None))
     print("| transport | code | first works | stable smallest heap | in use before the send "
           "| working heap of a send (stable) |")
     print("|---|---|---|---|---|---|")
     for label, name, first, stable, after in rows:
-        print("| %s | %s | %d | %d | %d | %d |" % (label, name, first, stable, after,
-                                                  stable - after))
+        if after is None:
+            print("| %s | %s | %d | %d | – | – |" % (label, name, first, stable))
+        else:
+            print("| %s | %s | %d | %d | %d | %d |" % (label, name, first, stable, after,
+                                                      stable - after))
     print()
     print("| module | .mpy bytes | on the send path |")
     print("|---|---|---|")

@@ -1,0 +1,134 @@
+"""utwilio frozen into firmware, measured: builds MicroPython's unix port with utwilio
+frozen beside micropython-lib's `requests` (the manifest tools/deploy/freeze.py writes),
+then scans the stable smallest heap of one send for both, side by side, as
+tools/bench/heap.py does for .mpy files:
+
+- 64-bit and 32-bit (i686, `gcc -m32` from gcc-multilib: within 3% of the real rp2
+  firmware's figures, DESIGN.md);
+- over HTTP, and over HTTPS with an RSA 2048 chain like api.twilio.com's, in a 32-bit
+  build whose mbedTLS takes its memory from the Python heap with rp2's settings (the
+  Pico W case: MICROPY_MBEDTLS_CONFIG_BARE_METAL, as ports/rp2 sets it).
+
+    .venv/bin/python tools/bench/firmware.py --micropython-src ~/micropython
+
+DIR is a MicroPython checkout with lib/mbedtls and lib/micropython-lib populated
+(`make -C ports/unix submodules`). Not run in CI: each build takes minutes. Builds go
+to DIR/ports/unix/build-utwilio-*; DIR is not otherwise changed."""
+
+import argparse
+import os
+import ssl
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import trustme
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import heap  # noqa: E402
+import twilio_shaped  # noqa: E402
+
+from tools.deploy import freeze  # noqa: E402
+
+# mbedTLS as on a Pico W: allocations from the Python heap (the unix port's entropy kept).
+HEAP_TLS_H = """#undef MBEDTLS_ENTROPY_HARDWARE_ALT
+#undef MBEDTLS_NO_PLATFORM_ENTROPY
+"""
+BUILDS = {
+    # name: (make arguments, what it stands for)
+    "64": ([], "unix 64-bit"),
+    "32": (["CFLAGS_EXTRA=-m32", "LDFLAGS_EXTRA=-m32"], "unix 32-bit"),
+    "32-heap-tls": (["CFLAGS_EXTRA=-m32 -DMICROPY_MBEDTLS_CONFIG_BARE_METAL=1 "
+                     "-DMBEDTLS_USER_CONFIG_FILE='\"%(h)s\"'", "LDFLAGS_EXTRA=-m32"],
+                    "unix 32-bit, mbedTLS in the Python heap (Pico W)"),
+}
+
+OURS = """
+import utwilio
+t = utwilio.Twilio(%(sid)r, "secret", "+15550000001", base_url=%(url)r, cadata=%(cadata)s)
+r = t.send("+15551234567", "Greenhouse hot: 36.2C")
+print("OK" if r["statuscode"] == 201 else r["body"])
+"""
+
+NAIVE = """
+import requests, binascii
+auth = "Basic " + binascii.b2a_base64(b"%(sid)s:secret")[:-1].decode()
+body = "To=%%2B15551234567&From=%%2B15550000001&Body=Greenhouse+hot%%3A+36.2C"
+r = requests.post(%(url)r + "/2010-04-01/Accounts/%(sid)s/Messages.json", data=body,
+                  headers={"Authorization": auth,
+                           "Content-Type": "application/x-www-form-urlencoded"})
+print("OK" if r.status_code == 201 and r.json()["sid"].startswith("SM") else r.text)
+r.close()
+"""
+
+
+def build(src, name, work):
+    """-> the path of the unix binary built as BUILDS[name]."""
+    args, _ = BUILDS[name]
+    manifest = work / "manifest.py"
+    manifest.write_text(freeze.render(include="$(PORT_DIR)/variants/manifest.py",
+                                      requires=("requests",)))
+    (work / "heap_tls.h").write_text(HEAP_TLS_H)
+    args = [a % {"h": work / "heap_tls.h"} for a in args]
+    jobs = "-j%d" % (os.cpu_count() or 1)
+    subprocess.run(["make", jobs, "-C", str(src / "mpy-cross")], check=True)
+    prog = "micropython-utwilio-" + name
+    subprocess.run(["make", jobs, "-C", str(src / "ports" / "unix"), "VARIANT=standard",
+                    "BUILD=build-utwilio-" + name, "PROG=" + prog,
+                    "FROZEN_MANIFEST=%s" % manifest, "MICROPY_PY_FFI=0", "MICROPY_PY_BTREE=0",
+                    *args], check=True)
+    built = src / "ports" / "unix" / ("build-utwilio-" + name) / prog
+    return built if built.exists() else src / "ports" / "unix" / prog  # older Makefiles
+
+
+def scan(binary, script, cwd):
+    """The stable smallest heap of `script` on `binary` (see heap.scan)."""
+    def ok(size):
+        env = dict(os.environ, MICROPYPATH=".frozen")  # frozen only: no lib/ on the path
+        out = subprocess.run([str(binary), "-X", "heapsize=%d" % size, script],
+                             capture_output=True, text=True, cwd=cwd, env=env, timeout=60)
+        return out.stdout.strip().endswith("OK")
+
+    return heap.scan(script, cwd, runner=ok)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--micropython-src", required=True, type=Path, metavar="DIR")
+    p.add_argument("--builds", default=",".join(BUILDS), help="of: %s" % ", ".join(BUILDS))
+    a = p.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="utwilio-firmware-"))
+    ca = trustme.CA(key_type=trustme.KeyType.RSA)
+    ca.issue_cert("localhost", key_type=trustme.KeyType.RSA).private_key_and_cert_chain_pem \
+        .write_to_path(str(work / "server.pem"))
+    (work / "ca.der").write_bytes(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode()))
+    rows = []
+    with twilio_shaped.TwilioShaped() as plain, \
+            twilio_shaped.TwilioShaped(str(work / "server.pem"), str(work / "server.pem")) as tls:
+        for name in a.builds.split(","):
+            binary = build(a.micropython_src.expanduser().resolve(), name, work)
+            for label, url, cadata in (
+                    ("HTTP", plain.url, "None"),
+                    ("HTTPS", tls.url.replace("127.0.0.1", "localhost"),
+                     "open('ca.der', 'rb').read()")):
+                if label == "HTTPS" and name == "32":
+                    continue  # TLS on the C heap: the same as HTTP plus a few objects
+                figures = []
+                for code, template in (("utwilio", OURS), ("requests", NAIVE)):
+                    script = work / ("%s-%s-%s.py" % (code, name, label))
+                    script.write_text(template % {"sid": twilio_shaped.SID, "url": url,
+                                                  "cadata": cadata})
+                    figures.append(scan(binary, str(script), work))
+                rows.append((BUILDS[name][1], label, figures))
+    print("| firmware (frozen) | transport | utwilio: first works / stable | requests: first "
+          "works / stable |")
+    print("|---|---|---|---|")
+    for build_name, label, ((uf, us), (rf, rs)) in rows:
+        print("| %s | %s | %d / **%d** | %d / **%d** |" % (build_name, label, uf, us, rf, rs))
+
+
+if __name__ == "__main__":
+    main()
