@@ -84,10 +84,11 @@ def build(src, name, work):
     return built if built.exists() else src / "ports" / "unix" / prog  # older Makefiles
 
 
-def scan(binary, script, cwd):
-    """The stable smallest heap of `script` on `binary` (see heap.scan)."""
+def scan(binary, script, cwd, path=".frozen"):
+    """(first works, stable) of `script` on `binary` (see heap.scan); `path` is
+    MICROPYPATH: ".frozen" runs the frozen package, "lib:.frozen" the .mpy files."""
     def ok(size):
-        env = dict(os.environ, MICROPYPATH=".frozen")  # frozen only: no lib/ on the path
+        env = dict(os.environ, MICROPYPATH=path)
         out = subprocess.run([str(binary), "-X", "heapsize=%d" % size, script],
                              capture_output=True, text=True, cwd=cwd, env=env, timeout=60)
         return out.stdout.strip().endswith("OK")
@@ -101,6 +102,7 @@ def main():
     p.add_argument("--builds", default=",".join(BUILDS), help="of: %s" % ", ".join(BUILDS))
     a = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="utwilio-firmware-"))
+    heap.compile_package(work)  # lib/utwilio/*.mpy, for the .mpy column
     ca = trustme.CA(key_type=trustme.KeyType.RSA)
     ca.issue_cert("localhost", key_type=trustme.KeyType.RSA).private_key_and_cert_chain_pem \
         .write_to_path(str(work / "server.pem"))
@@ -117,17 +119,20 @@ def main():
                 if label == "HTTPS" and name == "32":
                     continue  # TLS on the C heap: the same as HTTP plus a few objects
                 figures = []
-                for code, template in (("utwilio", OURS), ("requests", NAIVE)):
+                for code, template, path in (("utwilio", OURS, ".frozen"),
+                                             ("requests", NAIVE, ".frozen"),
+                                             ("utwilio", OURS, "lib:.frozen")):
                     script = work / ("%s-%s-%s.py" % (code, name, label))
                     script.write_text(template % {"sid": twilio_shaped.SID, "url": url,
                                                   "cadata": cadata})
-                    figures.append(scan(binary, str(script), work))
+                    figures.append(scan(binary, str(script), work, path))
                 rows.append((BUILDS[name][1], label, figures))
-    print("| firmware (frozen) | transport | utwilio: first works / stable | requests: first "
-          "works / stable |")
-    print("|---|---|---|---|")
-    for build_name, label, ((uf, us), (rf, rs)) in rows:
-        print("| %s | %s | %d / **%d** | %d / **%d** |" % (build_name, label, uf, us, rf, rs))
+    print("| build | transport | utwilio frozen | requests frozen | utwilio from .mpy |")
+    print("|---|---|---|---|---|")
+    for build_name, label, figures in rows:
+        print("| %s | %s | %s |" % (build_name, label, " | ".join(
+            "%d / **%d**" % pair for pair in figures)))
+    print("\n(first works / **stable**, bytes of Python heap)")
 
 
 if __name__ == "__main__":
