@@ -41,7 +41,8 @@ BUILDS = {
     # name: (make arguments, what it stands for)
     "64": ([], "unix 64-bit"),
     "32": (["CFLAGS_EXTRA=-m32", "LDFLAGS_EXTRA=-m32"], "unix 32-bit"),
-    "32-heap-tls": (["CFLAGS_EXTRA=-m32 -DMICROPY_MBEDTLS_CONFIG_BARE_METAL=1 "
+    "32-heap-tls": (["CFLAGS_EXTRA=-m32 -DMICROPY_TRACKED_ALLOC=1 "
+                     "-DMICROPY_MBEDTLS_CONFIG_BARE_METAL=1 "
                      "-DMBEDTLS_USER_CONFIG_FILE='\"%(h)s\"'", "LDFLAGS_EXTRA=-m32"],
                     "unix 32-bit, mbedTLS in the Python heap (Pico W)"),
 }
@@ -107,7 +108,8 @@ def main():
     ca.issue_cert("localhost", key_type=trustme.KeyType.RSA).private_key_and_cert_chain_pem \
         .write_to_path(str(work / "server.pem"))
     (work / "ca.der").write_bytes(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode()))
-    rows = []
+    print("| build | transport | utwilio frozen | requests frozen | utwilio from .mpy |")
+    print("|---|---|---|---|---|", flush=True)
     with twilio_shaped.TwilioShaped() as plain, \
             twilio_shaped.TwilioShaped(str(work / "server.pem"), str(work / "server.pem")) as tls:
         for name in a.builds.split(","):
@@ -116,8 +118,6 @@ def main():
                     ("HTTP", plain.url, "None"),
                     ("HTTPS", tls.url.replace("127.0.0.1", "localhost"),
                      "open('ca.der', 'rb').read()")):
-                if label == "HTTPS" and name == "32":
-                    continue  # TLS on the C heap: the same as HTTP plus a few objects
                 figures = []
                 for code, template, path in (("utwilio", OURS, ".frozen"),
                                              ("requests", NAIVE, ".frozen"),
@@ -126,12 +126,8 @@ def main():
                     script.write_text(template % {"sid": twilio_shaped.SID, "url": url,
                                                   "cadata": cadata})
                     figures.append(scan(binary, str(script), work, path))
-                rows.append((BUILDS[name][1], label, figures))
-    print("| build | transport | utwilio frozen | requests frozen | utwilio from .mpy |")
-    print("|---|---|---|---|---|")
-    for build_name, label, figures in rows:
-        print("| %s | %s | %s |" % (build_name, label, " | ".join(
-            "%d / **%d**" % pair for pair in figures)))
+                print("| %s | %s | %s |" % (BUILDS[name][1], label, " | ".join(
+                    "%d / **%d**" % pair for pair in figures)), flush=True)
     print("\n(first works / **stable**, bytes of Python heap)")
 
 
