@@ -94,7 +94,8 @@ class Transport:
 
     def request(self, method, url, headers, body=None):
         """-> (status, headers, body bytes); raises TransportError. `headers` is a
-        dict; its block is built once while the caller passes the same dict. Only the
+        dict; its block is built once and reused while the same dict object comes again
+        (to change headers, pass a new dict: a change in place is not seen). Only the
         response headers in wire.KEEP are returned."""
         secure, host, port, path = wire.split_url(url)
         where = "%s:%d" % (host, port)

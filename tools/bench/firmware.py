@@ -17,6 +17,7 @@ to DIR/ports/unix/build-utwilio-*; DIR is not otherwise changed."""
 
 import argparse
 import os
+import shutil
 import ssl
 import subprocess
 import sys
@@ -77,11 +78,17 @@ def build(src, name, work):
     jobs = "-j%d" % (os.cpu_count() or 1)
     subprocess.run(["make", jobs, "-C", str(src / "mpy-cross")], check=True)
     prog = "micropython-utwilio-" + name
+    out = src / "ports" / "unix" / ("build-utwilio-" + name)
+    stamp = out / "utwilio-make-args"
+    if out.exists() and (not stamp.exists() or stamp.read_text() != repr(args)):
+        shutil.rmtree(out)  # make does not notice changed CFLAGS: build afresh
+    out.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(repr(args))
     subprocess.run(["make", jobs, "-C", str(src / "ports" / "unix"), "VARIANT=standard",
                     "BUILD=build-utwilio-" + name, "PROG=" + prog,
                     "FROZEN_MANIFEST=%s" % manifest, "MICROPY_PY_FFI=0", "MICROPY_PY_BTREE=0",
                     *args], check=True)
-    built = src / "ports" / "unix" / ("build-utwilio-" + name) / prog
+    built = out / prog
     return built if built.exists() else src / "ports" / "unix" / prog  # older Makefiles
 
 
