@@ -46,7 +46,29 @@ BUILDS = {
                      "-DMICROPY_MBEDTLS_CONFIG_BARE_METAL=1 "
                      "-DMBEDTLS_USER_CONFIG_FILE='\"%(h)s\"'", "LDFLAGS_EXTRA=-m32"],
                     "unix 32-bit, mbedTLS in the Python heap (Pico W)"),
+    # utwilio not frozen but in a ROMFS image, itself a bytes constant of a frozen
+    # module: static data in the binary, as a ROM partition is on a board.
+    "32-romfs": (["CFLAGS_EXTRA=-m32 -DMICROPY_VFS_ROM=1", "LDFLAGS_EXTRA=-m32"],
+                 "unix 32-bit, utwilio in ROMFS"),
 }
+ROMFS_PRELUDE = """import sys, vfs, romimage
+vfs.mount(vfs.VfsRom(romimage.IMAGE), "/rom")
+sys.path.insert(0, "/rom/lib")
+"""
+
+
+def romfs_manifest(work):
+    """A manifest freezing `requests` and romimage.py (utwilio's ROMFS image as bytes)."""
+    from mpremote.romfs import make_romfs
+
+    tree = work / "romfs" / "lib" / "utwilio"
+    tree.mkdir(parents=True, exist_ok=True)
+    for name in freeze.modules():
+        (tree / name).write_bytes((freeze.PACKAGE / name).read_bytes())
+    image = make_romfs(str(work / "romfs"), mpy_cross=True)
+    (work / "romimage.py").write_text("IMAGE = %r\n" % bytes(image))
+    return ('include("$(PORT_DIR)/variants/manifest.py")\nrequire("requests")\n'
+            'module("romimage.py", base_path=%r)\n' % str(work))
 
 OURS = """
 import utwilio
@@ -70,9 +92,9 @@ r.close()
 def build(src, name, work):
     """-> the path of the unix binary built as BUILDS[name]."""
     args, _ = BUILDS[name]
-    manifest = work / "manifest.py"
-    manifest.write_text(freeze.render(include="$(PORT_DIR)/variants/manifest.py",
-                                      requires=("requests",)))
+    manifest = work / ("manifest-%s.py" % name)
+    manifest.write_text(romfs_manifest(work) if name.endswith("romfs") else freeze.render(
+        include="$(PORT_DIR)/variants/manifest.py", requires=("requests",)))
     (work / "heap_tls.h").write_text(HEAP_TLS_H)
     args = [a % {"h": work / "heap_tls.h"} for a in args]
     jobs = "-j%d" % (os.cpu_count() or 1)
@@ -115,26 +137,32 @@ def main():
     ca.issue_cert("localhost", key_type=trustme.KeyType.RSA).private_key_and_cert_chain_pem \
         .write_to_path(str(work / "server.pem"))
     (work / "ca.der").write_bytes(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode()))
-    print("| build | transport | utwilio frozen | requests frozen | utwilio from .mpy |")
-    print("|---|---|---|---|---|", flush=True)
+    print("| build | transport | utwilio frozen | utwilio in ROMFS | utwilio from .mpy | "
+          "requests frozen |")
+    print("|---|---|---|---|---|---|", flush=True)
     with twilio_shaped.TwilioShaped() as plain, \
             twilio_shaped.TwilioShaped(str(work / "server.pem"), str(work / "server.pem")) as tls:
         for name in a.builds.split(","):
             binary = build(a.micropython_src.expanduser().resolve(), name, work)
+            romfs = name.endswith("romfs")
             for label, url, cadata in (
                     ("HTTP", plain.url, "None"),
                     ("HTTPS", tls.url.replace("127.0.0.1", "localhost"),
                      "open('ca.der', 'rb').read()")):
-                figures = []
-                for code, template, path in (("utwilio", OURS, ".frozen"),
-                                             ("requests", NAIVE, ".frozen"),
-                                             ("utwilio", OURS, "lib:.frozen")):
-                    script = work / ("%s-%s-%s.py" % (code, name, label))
+                cells = []
+                for column, template, path in (("frozen", OURS, ".frozen"),
+                                               ("romfs", ROMFS_PRELUDE + OURS, ".frozen"),
+                                               ("mpy", OURS, "lib:.frozen"),
+                                               ("requests", NAIVE, ".frozen")):
+                    if (column == "frozen" and romfs) or (column == "romfs" and not romfs):
+                        cells.append("–")
+                        continue
+                    script = work / ("%s-%s-%s.py" % (column, name, label))
                     script.write_text(template % {"sid": twilio_shaped.SID, "url": url,
                                                   "cadata": cadata})
-                    figures.append(scan(binary, str(script), work, path))
-                print("| %s | %s | %s |" % (BUILDS[name][1], label, " | ".join(
-                    "%d / **%d**" % pair for pair in figures)), flush=True)
+                    cells.append("%d / **%d**" % scan(binary, str(script), work, path))
+                print("| %s | %s | %s |" % (BUILDS[name][1], label, " | ".join(cells)),
+                      flush=True)
     print("\n(first works / **stable**, bytes of Python heap)")
 
 
