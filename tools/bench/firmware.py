@@ -48,7 +48,7 @@ BUILDS = {
                     "unix 32-bit, mbedTLS in the Python heap (Pico W)"),
     # utwilio not frozen but in a ROMFS image, itself a bytes constant of a frozen
     # module: static data in the binary, as a ROM partition is on a board.
-    "32-romfs": (["CFLAGS_EXTRA=-m32 -DMICROPY_VFS_ROM=1", "LDFLAGS_EXTRA=-m32"],
+    "32-romfs": (["CFLAGS_EXTRA=-m32", "LDFLAGS_EXTRA=-m32"],  # VfsRom: on in the standard variant
                  "unix 32-bit, utwilio in ROMFS"),
 }
 ROMFS_PRELUDE = """import sys, vfs, romimage
@@ -66,9 +66,11 @@ def romfs_manifest(work):
     for name in freeze.modules():
         (tree / name).write_bytes((freeze.PACKAGE / name).read_bytes())
     image = make_romfs(str(work / "romfs"), mpy_cross=True)
-    (work / "romimage.py").write_text("IMAGE = %r\n" % bytes(image))
+    frozen = work / "frozen"  # not the scripts' directory: only the frozen copy imports
+    frozen.mkdir(exist_ok=True)
+    (frozen / "romimage.py").write_text("IMAGE = %r\n" % bytes(image))
     return ('include("$(PORT_DIR)/variants/manifest.py")\nrequire("requests")\n'
-            'module("romimage.py", base_path=%r)\n' % str(work))
+            'module("romimage.py", base_path=%r)\n' % str(frozen))
 
 OURS = """
 import utwilio
