@@ -32,7 +32,7 @@ def test_split_url(url, expected):
 
 
 def test_request_head_has_byte_length_and_host_port():
-    head = wire.head("POST", "h", 8443, True, "/p", {"A": "b"}, len("é".encode()))
+    head = wire.head("POST", "h", 8443, True, "/p", wire.fields({"A": "b"}), len("é".encode()))
     assert head == (b"POST /p HTTP/1.1\r\nHost: h:8443\r\nConnection: close\r\n"
                     b"User-Agent: utwilio/0.1\r\nA: b\r\nContent-Length: 2\r\n\r\n")
 
@@ -83,8 +83,8 @@ def test_send_through_requests_returns_twilio_error():
 def test_non_json_error_body_is_kept_verbatim():
     responses.post(URL, status=502, body="<html>Bad Gateway</html>")
     r = client().send("+15551234567", "x")
-    assert (r["statuscode"], r["code"], r["message"]) == (502, None, None)
-    assert r["body"] == "<html>Bad Gateway</html>"
+    assert (r["statuscode"], r["code"], r["data"]) == (502, None, None)
+    assert r["body"] == r["message"] == "<html>Bad Gateway</html>"
 
 
 def test_transport_error_becomes_result():

@@ -10,7 +10,8 @@ from utwilio.errors import TransportError
 async def request(transport, method, url, headers, body=None):
     secure, host, port, path = wire.split_url(url)
     where = "%s:%d" % (host, port)
-    head = wire.head(method, host, port, secure, path, headers, None if body is None else len(body))
+    head = wire.head(method, host, port, secure, path, wire.fields(headers),
+                     None if body is None else len(body))
     try:
         return await asyncio.wait_for(
             _exchange(transport, secure, host, port, head, body, where), transport.timeout)
@@ -20,6 +21,8 @@ async def request(transport, method, url, headers, body=None):
 
 
 async def _exchange(t, secure, host, port, head, body, where):
+    if secure:
+        t.context()  # a bad cadata raises here, before any network
     try:
         if secure:
             r, w = await asyncio.open_connection(host, port, ssl=t.context(), server_hostname=host)
@@ -50,8 +53,11 @@ async def _exchange(t, secure, host, port, head, body, where):
 async def _read(r, limit):
     code = wire.status(await r.readline())
     headers = {}
-    while wire.header(await r.readline(), headers):
-        pass
+    for _ in range(wire.MAX_HEADERS):
+        if not wire.header(await r.readline(), headers):
+            break
+    else:
+        raise wire.fault("headers", wire.MAX_HEADERS)
     n = wire.body_length(headers, limit)
     if n is not None and n >= 0:
         return code, headers, (await r.readexactly(n)) if n else b""

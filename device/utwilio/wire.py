@@ -1,14 +1,13 @@
 """HTTP/1.1 pieces shared by the blocking and the asyncio transport: URL split,
-request head, response-line parsing and the mapping of OS errors to codes."""
+request head, response-line parsing; failures become TransportErrors (fail())."""
 
 from utwilio.errors import TransportError
 
-MAX_LINE = 4096
+LINE = 256  # bytes read per response line; longer lines are cut (see readline)
 MAX_HEADERS = 64
-ETIMEDOUT = 110
-ECONNREFUSED = 111
-ECONNRESET = 104
-EPIPE = 32
+# The response headers a caller needs; every other header is read and dropped.
+KEEP = (b"content-length", b"transfer-encoding", b"connection", b"content-type",
+        b"retry-after")
 
 
 def split_url(url):
@@ -28,48 +27,72 @@ def split_url(url):
     return secure, hostport, port, path
 
 
-def head(method, host, port, secure, path, headers, length):
+def fields(headers):
+    """{name: value} -> the header block "Name: value\r\n…", built once per client."""
+    return "".join(["%s: %s\r\n" % (name, headers[name]) for name in headers])
+
+
+def head(method, host, port, secure, path, fields, length, keep_alive=False):
     """The request line and headers as one bytes object (the body goes separately,
-    so it is never copied)."""
-    default = 443 if secure else 80
-    parts = [method, " ", path, " HTTP/1.1\r\nHost: ", host]
-    if port != default:
-        parts.append(":%d" % port)
-    parts.append("\r\nConnection: close\r\nUser-Agent: utwilio/0.1\r\n")
-    for name in headers:
-        parts.append("%s: %s\r\n" % (name, headers[name]))
-    if length is not None:
-        parts.append("Content-Length: %d\r\n" % length)
-    parts.append("\r\n")
-    return "".join(parts).encode()
+    so it is never copied); `fields` is a block from fields()."""
+    if port != (443 if secure else 80):
+        host = "%s:%d" % (host, port)
+    return ("%s %s HTTP/1.1\r\nHost: %s\r\n%sUser-Agent: utwilio/0.1\r\n%s%s\r\n" % (
+        method, path, host, "" if keep_alive else "Connection: close\r\n", fields,
+        "" if length is None else "Content-Length: %d\r\n" % length)).encode()
+
+
+def readline(f):
+    """One line of at most LINE bytes: `readline(n)` takes n bytes of heap before it
+    reads, so n stays small. A longer line is read to its end and comes back cut (no
+    header we keep is that long); b"" at the end of the stream."""
+    line = f.readline(LINE)
+    if len(line) < LINE or line[-1] == 10:
+        return line
+    for _ in range(MAX_HEADERS):
+        rest = f.readline(LINE)
+        if not rest:
+            return line  # no newline: the caller sees a cut-off answer
+        if rest[-1] == 10:
+            return line[: LINE - 2] + b"\r\n"
+    raise fault("long line", LINE * MAX_HEADERS)
 
 
 def status(line):
     if not line:
-        raise TransportError(52, "empty reply from server")
+        raise fault("empty")
     parts = line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not line.endswith(b"\n"):
-        raise TransportError(8, "not an HTTP response: %r" % line[:40])
+        raise fault("not http", line[:40])
     try:
         code = int(parts[1])
     except ValueError:
-        raise TransportError(8, "bad HTTP status line: %r" % line[:40])
+        raise fault("status line", line[:40])
     if code < 100 or code > 999:
-        raise TransportError(8, "bad HTTP status code: %d" % code)
+        raise fault("status code", code)
     return code
 
 
 def header(line, headers):
-    """Adds one header line to `headers` (lower-case names); False at the blank line."""
+    """Keeps the header in `line` in `headers` (lower-case name) when its name is in
+    KEEP; False at the blank line that ends the headers."""
     if line == b"\r\n" or line == b"\n":
         return False
     if not line.endswith(b"\n"):
-        raise TransportError(8, "connection ended inside the response headers")
+        raise fault("cut headers")
     i = line.find(b":")
-    if i <= 0 or len(headers) >= MAX_HEADERS:
-        raise TransportError(8, "bad HTTP header line: %r" % line[:40])
-    headers[line[:i].strip().decode().lower()] = line[i + 1 :].strip().decode()
+    if i <= 0:
+        raise fault("header", line[:40])
+    name = line[:i].strip().lower()
+    if name in KEEP:
+        headers[name.decode()] = line[i + 1 :].strip().decode()
     return True
+
+
+def reusable(status_line, headers):
+    """May the connection carry another request after this answer?"""
+    return (status_line.startswith(b"HTTP/1.1") and
+            "close" not in headers.get("connection", "").lower())
 
 
 def body_length(headers, limit):
@@ -80,7 +103,7 @@ def body_length(headers, limit):
     if n is None:
         return None
     if not n.isdigit():
-        raise TransportError(8, "bad Content-Length: %r" % n)
+        raise fault("length", n)
     n = int(n)
     too_big(n, limit)
     return n
@@ -90,57 +113,41 @@ def chunk_size(line):
     try:
         return int(line.split(b";")[0].strip(), 16)
     except ValueError:
-        raise TransportError(8, "bad chunk size line: %r" % line[:40])
+        raise fault("chunk", line[:40])
 
 
 def too_big(n, limit):
     if n > limit:
-        raise TransportError(63, "response of %d bytes is over the %d-byte limit" % (n, limit))
+        raise fault("too big", (n, limit))
 
 
 def short(got, want):
     if got < want:
-        raise TransportError(18, "connection closed after %d of %d body bytes" % (got, want))
+        raise fault("short", (got, want))
 
 
-def _tls_text(up):
-    return "SSL" in up or "TLS" in up or "MBEDTLS" in up or "CERTIFICATE" in up
+def fault(kind, args=None):
+    """The TransportError `kind` names: codes and messages live in utwilio.failure,
+    loaded only when an answer is bad."""
+    try:
+        from utwilio.failure import fault
+    except MemoryError:
+        return TransportError(27, "out of memory")
+    return fault(kind, args)
 
 
 def fail(phase, exc, where):
-    """An OSError (or ssl error) at `phase` -> TransportError with a libcurl-style code.
-    The phase alone is not enough: asyncio streams do the TLS handshake on first write."""
-    error = _classify(phase, exc, where)
+    """An exception at `phase` -> TransportError with a libcurl-style code (see
+    utwilio.failure, loaded only when something failed); `sent` is True when the whole
+    request had gone out."""
+    if isinstance(exc, TransportError):
+        error = exc
+    else:
+        try:
+            from utwilio.failure import classify
+
+            error = classify(phase, exc, where)
+        except MemoryError:
+            error = TransportError(27, "out of memory talking to %s" % where)
     error.sent = phase == "receive"
     return error
-
-
-def _classify(phase, exc, where):
-    if isinstance(exc, TransportError):
-        return exc
-    if isinstance(exc, MemoryError):
-        return TransportError(27, "out of memory talking to %s" % where)
-    text = str(exc)
-    up = text.upper()
-    err = exc.args[0] if exc.args else None
-    if phase == "resolve" or "ADDRINFO" in up or type(exc).__name__ == "gaierror":
-        return TransportError(6, "could not resolve host %s (%s)" % (where, text))
-    if err == ETIMEDOUT or "TIMED OUT" in up:
-        return TransportError(28, "timed out during %s with %s" % (phase, where))
-    if phase == "tls" or _tls_text(up) or (isinstance(err, int) and err < -100):
-        if "VERIFY" in up or "CERTIFICATE" in up or "HOSTNAME" in up or err == -9984:
-            return TransportError(
-                60,
-                "TLS certificate of %s not trusted (%s): check cadata is the CA that signed "
-                "it, the host name and the device clock" % (where, text),
-            )
-        return TransportError(35, "TLS handshake with %s failed (%s)" % (where, text))
-    # With a timeout set, MicroPython connects in the background: a refusal may only
-    # show at the first write.
-    if phase == "connect" or err == ECONNREFUSED:
-        return TransportError(7, "could not connect to %s (%s)" % (where, text))
-    if phase == "send":
-        return TransportError(55, "sending to %s failed (%s)" % (where, text))
-    if err == ECONNRESET or "RESET" in up:
-        return TransportError(56, "connection reset by %s" % where)
-    return TransportError(56, "receiving from %s failed (%s)" % (where, text))

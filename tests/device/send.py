@@ -1,19 +1,25 @@
 """Sends each message in args["sends"] and reports the results.
-args: base_url, ca (path of a DER file) or verify=False, mode (sync | async | callback),
-timeout, raise_errors, api_key; each send: to, message, media_url, status_callback."""
+args: base_url, ca (path of a DER file, or a list) or verify=False, mode (sync | async | callback),
+timeout, raise_errors, api_key, keep_alive; each send: to, message, media_url, status_callback."""
 
 import devicetest
 from utwilio import Twilio, TwilioError
 
 a = devicetest.args()
+def read(name):
+    with open(name, "rb") as f:
+        return f.read()
+
+
 cadata = None
-if a.get("ca"):
-    with open(a["ca"], "rb") as f:
-        cadata = f.read()
+if isinstance(a.get("ca"), list):
+    cadata = [read(name) for name in a["ca"]]
+elif a.get("ca"):
+    cadata = read(a["ca"])
 t = Twilio(a.get("sid", "AC" + "0" * 32), a.get("token", "secret"), a.get("from", "+15550000001"),
            base_url=a["base_url"], cadata=cadata, verify=a.get("verify", True),
            timeout=a.get("timeout", 5), api_key=a.get("api_key"),
-           raise_errors=a.get("raise_errors", False))
+           raise_errors=a.get("raise_errors", False), keep_alive=a.get("keep_alive", False))
 mode = a.get("mode", "sync")
 out = []
 
@@ -35,8 +41,9 @@ def one(s):
 
 
 if mode == "sync":
-    for s in a["sends"]:
-        one(s)
+    with t:  # closes a connection kept by keep_alive=True
+        for s in a["sends"]:
+            one(s)
 elif mode == "nocallbackloop":
     # A callback with no asyncio loop running: sent now, callback called, None returned.
     for s in a["sends"]:
