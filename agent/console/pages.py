@@ -13,7 +13,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import logs
-from ..agent import BadRequest, new_id
+from ..errors import BadRequest
+from ..ids import new_id
 from ..config import DEVICE_ID
 from . import access, feed, views, words
 
