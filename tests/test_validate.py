@@ -24,6 +24,8 @@ SENDS = [
     ({"to": "15555555555", "message": "x"}, "ValueError", "did you mean '+15555555555'?"),
     ({"to": "+1 555-123-4567", "message": "x"}, "ValueError", "did you mean '+15551234567'?"),
     ({"to": "+1 (555) 123 4567", "message": "x"}, "ValueError", "did you mean '+15551234567'?"),
+    ({"to": "555-123-4567", "message": "x"}, "ValueError", "US or Canadian number: '+15551234567'"),
+    ({"to": "07700 900123", "message": "x"}, "ValueError", "without a leading 0"),
     ({"to": "+0123456789", "message": "x"}, "ValueError", "to must be an E.164 number"),
     ({"to": "+1234567890123456", "message": "x"}, "ValueError", "to must be an E.164 number"),
     ({"to": "+15551234567", "message": ""}, "ValueError", "message is empty"),

@@ -3,12 +3,21 @@ and the fix for settings Twilio refused; loaded only when an input is bad."""
 
 
 def _hint(value):
+    """A fix only where the digits say it: a number typed without + has no country code
+    we can know (5551234567 is not '+5551234567', a Brazilian number)."""
     bare = value.replace(" ", "").replace("-", "").replace("(", "").replace(")", "")
-    if bare[:1] == "+":
+    plus = bare[:1] == "+"
+    if plus:
         bare = bare[1:]
-    if bare.isdigit() and 8 <= len(bare) <= 15:
+    if not bare.isdigit() or not 8 <= len(bare) <= 15:
+        return ""
+    if (plus and bare[0] != "0") or (len(bare) == 11 and bare[0] == "1"):
         return " (did you mean '+%s'? E.164 numbers start with + and the country code)" % bare
-    return ""
+    if len(bare) == 10 and bare[0] not in "01":
+        return (" (if it is a US or Canadian number: '+1%s'; E.164 numbers start with + and "
+                "the country code)" % bare)
+    return (" (E.164 numbers start with + and the country code, without a leading 0: "
+            "a UK 07700 900123 is '+447700900123')")
 
 
 def not_text(field, value):
