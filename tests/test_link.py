@@ -229,7 +229,8 @@ def test_import_utwilio_does_not_load_the_link(runtime):
     out = result(runtime, "link_import.py")
     assert "utwilio.link" not in out["core"]
     assert sorted(set(out["link"]) - set(out["core"])) == ["utwilio.link"]
-    assert sorted(set(out["made"]) - set(out["link"])) == ["utwilio.http", "utwilio.wire"]
+    assert sorted(set(out["made"]) - set(out["link"])) == ["utwilio.http", "utwilio.linkhttp",
+                                                           "utwilio.wire"]
 
 
 # --- pure logic, on CPython ----------------------------------------------------------
@@ -286,7 +287,7 @@ def test_the_ring_forgets_the_oldest_command():
     cmds = [{"id": "CM%d" % i, "name": "fan", "args": str(i)} for i in range(RECENT + 1)]
     for cmd in cmds:
         assert link._recall(cmd) is None
-        assert link._run(cmd) == [cmd["id"], "fan " + cmd["args"]]
+        assert link._drive(link._run(cmd)) == [cmd["id"], "fan " + cmd["args"]]
     assert link._recall(cmds[0]) is None
     assert link._recall(cmds[1]) == ["CM1", "fan 1"]
     assert len(link._recent) == RECENT
@@ -294,13 +295,14 @@ def test_the_ring_forgets_the_oldest_command():
 
 def test_unknown_commands_list_the_known_ones():
     link = _link()
-    assert link._run({"id": "CM1", "name": "fan"})[1] == (
+    run = lambda cmd: link._drive(link._run(cmd))  # noqa: E731
+    assert run({"id": "CM1", "name": "fan"})[1] == (
         "unknown command 'fan'; try: (none: no handlers registered)")
     link.on("Status", lambda args: "ok")
     link.on("fan", lambda args: "on")
-    assert link._run({"id": "CM2", "name": "x" * 30})[1] == (
+    assert run({"id": "CM2", "name": "x" * 30})[1] == (
         "unknown command '%s'; try: fan, status" % ("x" * 20))
-    assert link._run({"id": "CM3", "name": "STATUS"})[1] == "ok"
+    assert run({"id": "CM3", "name": "STATUS"})[1] == "ok"
 
 
 @pytest.mark.parametrize("call, message", [
@@ -337,8 +339,8 @@ def test_https_uses_ca_der_like_twilio(tmp_path, monkeypatch, ca):
     der = ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())
     (tmp_path / "ca.der").write_bytes(der)
     monkeypatch.chdir(tmp_path)
-    assert Link("https://agent", "dev-1", "t").transport.cadata == der
-    assert Link("https://agent", "dev-1", "t", verify=False).transport.cadata is None
+    assert Link("https://agent", "dev-1", "t").channel.transport.cadata == der
+    assert Link("https://agent", "dev-1", "t", verify=False).channel.transport.cadata is None
 
 
 # --- end to end: the real agent under uvicorn, Twilio played by the sandbox ----------
@@ -517,7 +519,8 @@ def test_a_lost_ack_makes_the_real_agent_redeliver_and_the_device_runs_it_once(
 
 # --- on a small heap, precompiled as on a board ---------------------------------------
 
-LINK_MODULES = ("__init__", "errors", "form", "validate", "http", "wire", "ahttp", "link")
+LINK_MODULES = ("__init__", "errors", "form", "validate", "http", "wire", "ahttp", "link",
+                "linkhttp")
 SMALL_HEAP = 60 * 1024  # measured minimum for one poll, blocking or asyncio: 50-51 KB
 
 
@@ -584,10 +587,10 @@ def test_run_outlives_an_exception_outside_the_handlers(monkeypatch, capsys):
     link = _link(wait=20, timeout=5)
     link.on("quit", lambda args: link.stop())
     quit_cmd = b'{"commands": [{"id": "CM1", "name": "quit", "args": ""}]}'
-    link.transport = _FlakyTransport([MemoryError("memory allocation failed"),
+    link.channel.transport = _FlakyTransport([MemoryError("memory allocation failed"),
                                       (200, quit_cmd), (200, b'{"ok": true}')])
     link.run()
-    assert link.transport.requests == [("GET", "/commands?wait=20", 25),
+    assert link.channel.transport.requests == [("GET", "/commands?wait=20", 25),
                                        ("GET", "/commands?wait=20", 25),
                                        ("POST", "/commands/CM1/ack", 5)]
     assert capsys.readouterr().out == ("utwilio.link: MemoryError: memory allocation failed; "
