@@ -97,6 +97,8 @@ class Link:
         self._delay = BACKOFF_MIN_MS
         self._retry_at = 0
         self._running = False
+        self._lock = None
+        self._queued = 0
 
     def on(self, name, handler):
         """`handler(args)` runs for the command `name` (case-insensitive): for "fan on"
@@ -177,7 +179,7 @@ class Link:
     def _poll(self, wait):
         if self._pause_ms():
             return 0
-        cmds = self._commands((yield from self.channel.poll(wait)))
+        cmds = self._commands((yield from self.channel.poll(wait, self._wanted)))
         done = 0
         for cmd in cmds:
             entry = self._recall(cmd)
@@ -187,6 +189,10 @@ class Link:
                 break
             done += 1
         return done
+
+    def _wanted(self):
+        """Another exchange waits for the connection (asyncio, MQTT)."""
+        return self._queued > 0
 
     def _post(self, kind, body, key):
         answer = self._answer((yield from self.channel.post(kind, body)))
@@ -229,8 +235,20 @@ class Link:
                 value, error = None, e
 
     async def _drive_async(self, steps):
-        """_drive under asyncio. Cancelled mid-exchange, the connection is closed: its
-        stream may be mid-packet."""
+        """_drive under asyncio. On a shared connection (MQTT) one exchange runs at a
+        time: a waiting poll gives way to a send. Cancelled mid-exchange, the
+        connection is closed: its stream may be mid-packet."""
+        lock = self._lock
+        if lock is None and self.channel.shared:
+            import asyncio
+
+            lock = self._lock = asyncio.Lock()
+        if lock is not None:
+            self._queued += 1
+            try:
+                await lock.acquire()
+            finally:
+                self._queued -= 1
         value = error = None
         try:
             while True:
@@ -247,6 +265,9 @@ class Link:
             if not isinstance(e, Exception):
                 self.channel.close()
             raise
+        finally:
+            if lock is not None:
+                lock.release()
 
     # -- commands ----------------------------------------------------------------
 

@@ -8,6 +8,8 @@ from utwilio.http import for_url
 
 
 class Channel:
+    shared = False  # one connection per request: exchanges may overlap
+
     def __init__(self, url, device_id, token, cadata, verify, timeout):
         self.transport = for_url(url, cadata, verify, timeout)
         self.timeout = timeout
@@ -15,7 +17,7 @@ class Channel:
         self._headers = {"Authorization": "Bearer " + token, "Accept": "application/json",
                          "Content-Type": "application/json"}
 
-    def poll(self, wait):
+    def poll(self, wait, _wanted):
         return (yield ("GET", "/commands?wait=%d" % wait, None, wait))
 
     def ack(self, command_id, reply):
