@@ -66,6 +66,7 @@ class Agent:
         self.tokens = {}  # device id -> token hash
         self._owners = {}  # token hash -> device id
         self._polls = {}  # device id -> set of futures of waiting polls
+        self.wakers = []  # fn(device id): news for a device (the MQTT bridge publishes it)
         self._replies = {}  # command id -> _ReplyWaiter of the webhook waiting for it
         self._outbox_wake = asyncio.Event()
         self._in_flight = set()
@@ -264,6 +265,8 @@ class Agent:
         return answer
 
     def _wake(self, device_id):
+        for waker in self.wakers:
+            waker(device_id)
         for future in self._polls.pop(device_id, ()):
             if not future.done():
                 future.set_result(None)

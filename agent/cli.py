@@ -4,6 +4,7 @@
     utwilio-agent [--config FILE] device add NAME [--rotate]
     utwilio-agent [--config FILE] device list
     utwilio-agent [--config FILE] send DEVICE COMMAND... [--wait S]
+    utwilio-agent [--config FILE] broker-config [DIR] [--certfile PEM --keyfile PEM]
 
 FILE defaults to $UTWILIO_AGENT_CONFIG, else ./utwilio-agent.toml; a relative
 `database` in it is relative to the file. Twilio credentials come from
@@ -27,6 +28,10 @@ def _config(path):
         config.database = str(here / config.database)
     if config.tls_cert:
         config.tls_cert, config.tls_key = str(here / config.tls_cert), str(here / config.tls_key)
+    if config.mqtt_ca:
+        config.mqtt_ca = str(here / config.mqtt_ca)
+    if config.mqtt_broker_dir:
+        config.mqtt_broker_dir = str(here / config.mqtt_broker_dir)
     return config
 
 
@@ -95,6 +100,10 @@ def device_add(config, args):
               "working)" % args.name, file=sys.stderr)
         return 1
     token, _ = issued
+    if config.mqtt_broker_dir:
+        from . import broker
+
+        broker.add_device(config.mqtt_broker_dir, args.name, token)
     print(token)
     print("the token for %r (shown once; the agent keeps only its hash)" % args.name,
           file=sys.stderr)
@@ -151,6 +160,35 @@ def send(config, args):
     return 0
 
 
+def broker_config(config, args):
+    from . import broker
+
+    folder = args.dir or config.mqtt_broker_dir
+    if not config.mqtt_url or not folder:
+        raise ConfigError("broker-config needs [mqtt] url (the address the broker serves) and "
+                          "a DIR (or [mqtt] broker_dir)")
+    if not config.mqtt_password:
+        raise ConfigError("set UTWILIO_MQTT_PASSWORD: the agent's broker password (its user "
+                          "is UTWILIO_MQTT_USERNAME, default utwilio-agent)")
+    try:
+        devices = broker.write(folder, config.mqtt_url, config.mqtt_username,
+                               config.mqtt_password, args.certfile or "", args.keyfile or "")
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    print("wrote %s; run: mosquitto -c %s" % (", ".join(broker.FILES),
+                                               Path(folder).resolve() / "mosquitto.conf"))
+    async def work(agent):
+        return sorted(agent.tokens)
+
+    missing = sorted(set(asyncio.run(_with_store(config, work))) - set(devices))
+    if missing:
+        print("no broker login yet for %s: their tokens are not kept; give each one with "
+              "`utwilio-agent device add NAME --rotate`%s" % (", ".join(missing), "" if
+              folder == config.mqtt_broker_dir else " after setting [mqtt] broker_dir"),
+              file=sys.stderr)
+    return 0
+
+
 def parser():
     p = argparse.ArgumentParser(prog="utwilio-agent", description=__doc__.split("\n")[0])
     p.add_argument("--config", default=os.environ.get("UTWILIO_AGENT_CONFIG",
@@ -176,6 +214,11 @@ def parser():
     c.add_argument("--wait", type=float, default=0.0,
                    help="seconds to wait for the device's reply and print it")
     c.set_defaults(run=send)
+    b = sub.add_parser("broker-config", help="write a Mosquitto configuration for [mqtt] url")
+    b.add_argument("dir", nargs="?", help="where to write it (default: [mqtt] broker_dir)")
+    b.add_argument("--certfile", help="the broker's certificate chain (PEM), for mqtts://")
+    b.add_argument("--keyfile", help="its private key (PEM)")
+    b.set_defaults(run=broker_config)
     return p
 
 

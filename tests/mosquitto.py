@@ -42,12 +42,20 @@ class Mosquitto:
         cert = ca.issue_cert("localhost", "127.0.0.1")
         cert.cert_chain_pems[0].write_to_path(str(self.folder / "cert.pem"))
         cert.private_key_pem.write_to_path(str(self.folder / "key.pem"))
-        broker.write(self.folder, self.url.replace("localhost", "127.0.0.1"), AGENT_USER,
-                     AGENT_PASSWORD, self.folder / "cert.pem", self.folder / "key.pem")
+        self.proc = None
+        self.add_agent(AGENT_USER, AGENT_PASSWORD)
+
+    def add_agent(self, user, password):
+        """Another agent account (each agent process needs its own), as broker-config
+        adds it; a running broker reloads."""
+        broker.write(self.folder, self.url.replace("localhost", "127.0.0.1"), user, password,
+                     self.folder / "cert.pem", self.folder / "key.pem")
         if os.geteuid() == 0:  # as root, Mosquitto would drop to user "mosquitto": stay
             with open(self.folder / "mosquitto.conf", "a") as f:
                 f.write("user root\n")
-        self.proc = None
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.3)
 
     def add_device(self, device_id, token):
         broker.add_device(self.folder, device_id, token)

@@ -101,7 +101,7 @@ class Channel:
             return
         yield from self.client.connect()
         yield from self.client.subscribe((self.topic + "cmd", self.topic + "answer"))
-        yield from self.client.publish(self.topic + "presence", ONLINE)
+        yield from self.client.publish(self.topic + "presence", ONLINE, 1, True)
 
     def _lost(self, e):
         self.close()

@@ -38,9 +38,9 @@ class Client:
 
     def __init__(self, client_id, user, password, keepalive, will_topic, will, timeout_ms,
                  on_message):
-        self.connect_body = (b"\x00\x04MQTT\x04" + bytes((0xCE, keepalive >> 8, keepalive & 255))
+        self.connect_body = (b"\x00\x04MQTT\x04" + bytes((0xEE, keepalive >> 8, keepalive & 255))
                              + _str(client_id) + _str(will_topic) + _str(will) + _str(user)
-                             + _str(password))  # 0xCE: user, password, will QoS 1, clean
+                             + _str(password))  # 0xEE: user, password, will retained QoS 1, clean
         self.keepalive_ms = keepalive * 1000
         self.timeout_ms = timeout_ms
         self.on_message = on_message
@@ -74,10 +74,10 @@ class Client:
         if b"\x80" in granted[2:]:
             raise TransportError(67, "the broker refused a subscription to %s" % (topics,))
 
-    def publish(self, topic, payload, qos=1):
+    def publish(self, topic, payload, qos=1, retain=False):
         """With QoS 1, returns once the broker has acknowledged it."""
         pid = self._next() if qos else b""
-        yield from self._write(_packet(0x30 | qos << 1, _str(topic) + pid + payload))
+        yield from self._write(_packet(0x30 | qos << 1 | retain, _str(topic) + pid + payload))
         if qos:
             yield from self._expect(0x40, pid)
 

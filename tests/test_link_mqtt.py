@@ -1,0 +1,141 @@
+"""The link over MQTT, end to end: the device package (on CPython and the real
+MicroPython VM) and the real agent, through a real Mosquitto with verified TLS (a CA
+made at test time), configured by the agent's own broker-config code; Twilio played
+by the sandbox. Then the broker's per-device rules, and crashes: the broker killed and
+restarted, the agent killed with SIGKILL and restarted."""
+
+import time
+
+import pytest
+from mosquitto import AGENT_PASSWORD, Mosquitto
+
+
+def _http_link_tests():
+    """tests/test_link.py (its name is also tests/agent/test_link.py's): its real
+    agent, sandbox and background fixtures serve here too."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "http_link_tests", Path(__file__).with_name("test_link.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_http = _http_link_tests()
+OWNER, NUMBER, RealAgent = _http.OWNER, _http.NUMBER, _http.RealAgent
+sandbox, background = _http.sandbox, _http.background
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture
+def broker(tmp_path, ca):
+    with Mosquitto(tmp_path / "broker", ca) as b:
+        yield b
+
+
+def with_mqtt(agent, broker):
+    """The agent's TOML gains [mqtt]; its broker password comes from the environment."""
+    agent.path.write_text(agent.path.read_text() + "[mqtt]\nurl = %r\nca = %r\nbroker_dir = %r\n"
+                          "resend = 2\n" % (broker.url, str(broker.ca_pem), str(broker.folder)))
+    agent.environ = dict(agent.environ, UTWILIO_MQTT_PASSWORD=AGENT_PASSWORD)
+    return agent
+
+
+@pytest.fixture
+def mqtt_agent(tmp_path, sandbox, broker):  # noqa: F811
+    sandbox.sandbox.reset()
+    agent = with_mqtt(RealAgent(tmp_path, sandbox.url), broker)
+    # `device add` gives the device its broker login; the running broker reloads it.
+    agent.token = agent.add_device("greenhouse")
+    agent.start()
+    yield agent
+    agent.stop()
+
+
+def device_args(agent, broker, **kw):
+    return dict({"url": broker.url, "ca": str(broker.ca_der), "device": "greenhouse",
+                 "token": agent.token, "backoff_ms": [20, 200]}, **kw)
+
+
+@pytest.mark.parametrize("mode", ["run", "async"])
+def test_a_text_is_answered_by_the_device_over_mqtt(runtime, mqtt_agent, broker, background,  # noqa: F811
+                                                    mode):
+    device = background(runtime, "link_commands.py", device_args(mqtt_agent, broker, mode=mode))
+    assert mqtt_agent.text("fan on") == ["fan on"]
+    assert mqtt_agent.text("Status") == ["ok, " + OWNER]
+    assert mqtt_agent.text("boom 11") == ["command 'boom' failed: ValueError: bad speed"]
+    assert mqtt_agent.text("fan 🌀 max") == ["fan 🌀 max"]
+    assert mqtt_agent.text("quit") == ["bye"]
+    out = device.result(timeout=120)
+    assert out["ran"][:5] == [["fan", "on"], ["status", ""], ["boom", "11"], ["fan", "🌀 max"],
+                              ["quit", ""]]
+    assert out["error"] is None and out["failures"] == 0
+    if mode == "async":
+        assert out["ran"][5] == ["event", "EV"]
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["blocking", "async"])
+def test_alerts_and_events_over_mqtt(runtime, mqtt_agent, broker, sandbox, use_async):  # noqa: F811
+    from devicevm import result
+
+    calls = [{"op": "send", "name": "temp", "data": {"t": 36.2, "where": "serre n°2"}},
+             {"op": "alert", "message": "Greenhouse hot: 36.2°C", "key": "hot"},
+             {"op": "alert", "message": "Greenhouse hot: 36.9°C", "key": "hot"},
+             {"op": "alert", "message": "Door open 🚪"}]
+    out = result(runtime, "link_send.py", device_args(mqtt_agent, broker, calls=calls,
+                                                      **{"async": use_async}))
+    assert out[0] == {"value": "EV", "error": None}
+    assert out[1] == {"value": ["SM"], "error": None}
+    assert out[2]["value"] is None
+    assert out[2]["error"].startswith("agent answered HTTP 429: alert not sent: the same alert "
+                                      "is cooling down (retry after ")
+    assert out[3] == {"value": ["SM"], "error": None}
+    assert _http.sandbox_messages(sandbox, OWNER) == [(NUMBER, "Greenhouse hot: 36.2°C"),
+                                                (NUMBER, "Door open 🚪")]
+
+
+def test_a_device_reaches_only_its_own_topics(mqtt_agent, broker):
+    """garage's login can neither read greenhouse's commands nor ack, send or alert
+    for it; a wrong token cannot log in at all."""
+    import paho.mqtt.client as mqtt
+
+    garage = mqtt_agent.add_device("garage")
+    seen = []
+
+    def client(user, password):
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=user)
+        c.username_pw_set(user, password)
+        c.tls_set(ca_certs=str(broker.ca_pem))
+        c.on_message = lambda cl, u, m: seen.append((user, m.topic, m.payload))
+        codes = []
+        c.on_connect = lambda cl, u, flags, rc, props: codes.append(rc)
+        c.connect("localhost", broker.port)
+        c.loop_start()
+        deadline = time.monotonic() + 10
+        while not codes and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return c, codes
+
+    intruder, codes = client("garage", garage)
+    assert codes and not codes[0].is_failure
+    # Mosquitto 2.0 grants any subscription and checks each message against the ACL.
+    intruder.subscribe([("utw/v1/greenhouse/cmd", 1), ("utw/v1/greenhouse/#", 1), ("utw/#", 1)])
+    broker.add_agent("watcher", "watcher-password")
+    watcher, _ = client("watcher", "watcher-password")
+    watcher.subscribe("utw/v1/greenhouse/#", 1)
+    time.sleep(0.5)
+    watcher.publish("utw/v1/greenhouse/cmd", b'{"commands": []}', qos=1).wait_for_publish(5)
+    for kind in ("ack", "event", "alert", "presence"):
+        intruder.publish("utw/v1/greenhouse/" + kind, b'{"id": "CM1", "reply": "pwned"}',
+                         qos=1).wait_for_publish(5)
+    time.sleep(1)
+    assert [s for s in seen if s[0] == "garage"] == []
+    assert [s[1] for s in seen if s[0] == "watcher"] == ["utw/v1/greenhouse/cmd"]
+    for c in (intruder, watcher):
+        c.loop_stop()
+        c.disconnect()
+    _, refused = client("greenhouse", "wrong-token")
+    assert refused and refused[0].is_failure
