@@ -1,9 +1,10 @@
 #!/bin/sh
 # Debian packages the tests and the virtual board need (socat runs the MicroPython
-# unix port in a pseudo-terminal for mpremote). Idempotent: installs only what is missing.
+# unix port in a pseudo-terminal for mpremote; mosquitto is the broker of the MQTT link's
+# tests). Idempotent: installs only what is missing.
 set -eu
 
-PACKAGES="socat"
+PACKAGES="socat mosquitto"
 
 missing=""
 for p in $PACKAGES; do
