@@ -1,5 +1,10 @@
 """A scripted HTTP(S) server on loopback for transport tests: it records every raw
-request and answers each with the next behaviour in its script (then `default`)."""
+request and answers each with the next behaviour in its script (then `default`).
+
+With `keep_alive=True` a connection carries requests until a behaviour ends it: "ok"
+keeps it open, "ok-close" answers with `Connection: close`, "ok-then-close" answers and
+closes without saying so (an idle timeout), anything else answers and closes. Each
+recorded request has `conn`, the number of the connection it came on."""
 
 import json
 import socket
@@ -40,6 +45,8 @@ BEHAVIOURS = {
                             + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in _chunks())
                             + b"0\r\n\r\n"),
     "short": lambda req: b"HTTP/1.1 201 CREATED\r\nContent-Length: 500\r\n\r\n{\"sid\":",
+    "big": lambda req: _response(201, b"CREATED", json.dumps(dict(MESSAGE, body="x" * 16000))
+                                 .encode()),
     "huge": lambda req: b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n",
 }
 
@@ -50,8 +57,10 @@ def _chunks():
 
 
 class ScriptedServer:
-    def __init__(self, ssl_context=None, default="ok"):
+    def __init__(self, ssl_context=None, default="ok", keep_alive=False):
         self.ssl_context = ssl_context
+        self.keep_alive = keep_alive
+        self.connections = 0
         self.default = default
         self.script = []
         self.requests = []
@@ -97,18 +106,28 @@ class ScriptedServer:
                     conn = self.ssl_context.wrap_socket(conn, server_side=True)
                 except (ssl.SSLError, OSError):
                     return  # the client refused our certificate: that is the point
-            req = self._read_request(conn)
-            if req is None:
-                return
             with self._lock:
-                self.requests.append(req)
-            behaviour = self._next()
-            if behaviour == "reset":
-                return reset(conn)
-            if behaviour == "hang":
-                time.sleep(3)
-                return
-            conn.sendall(BEHAVIOURS[behaviour](req))
+                self.connections += 1
+                number = self.connections
+            while True:
+                req = self._read_request(conn)
+                if req is None:
+                    return
+                req["conn"] = number
+                with self._lock:
+                    self.requests.append(req)
+                behaviour = self._next()
+                if behaviour == "reset":
+                    return reset(conn)
+                if behaviour == "hang":
+                    time.sleep(3)
+                    return
+                if behaviour == "ok-close":
+                    conn.sendall(_ok(req).replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
+                    return
+                conn.sendall(BEHAVIOURS[behaviour.replace("-then-close", "")](req))
+                if not (self.keep_alive and behaviour == "ok"):
+                    return
         except OSError:
             pass
         finally:

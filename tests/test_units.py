@@ -32,7 +32,7 @@ def test_split_url(url, expected):
 
 
 def test_request_head_has_byte_length_and_host_port():
-    head = wire.head("POST", "h", 8443, True, "/p", {"A": "b"}, len("é".encode()))
+    head = wire.head("POST", "h", 8443, True, "/p", wire.fields({"A": "b"}), len("é".encode()))
     assert head == (b"POST /p HTTP/1.1\r\nHost: h:8443\r\nConnection: close\r\n"
                     b"User-Agent: utwilio/0.1\r\nA: b\r\nContent-Length: 2\r\n\r\n")
 

@@ -60,10 +60,15 @@ def _running_loop():
 
 class Twilio:
     """`Twilio(account_sid, auth_token, number)`; with `api_key="SK…"` the second
-    argument is that key's secret. See the README for every option."""
+    argument is that key's secret. See the README for every option.
+
+    `keep_alive=True` sends a burst over one connection (one TLS handshake): it stays
+    open between sends until `close()`, the end of a `with Twilio(...) as t:` block, an
+    error, or the server closing it."""
 
     def __init__(self, account_sid, auth_token, number, *, base_url=API, api_key=None,
-                 cadata=None, verify=True, timeout=15, transport=None, raise_errors=False):
+                 cadata=None, verify=True, timeout=15, transport=None, raise_errors=False,
+                 keep_alive=False):
         validate.sid("account_sid", account_sid, "AC")
         validate.secret("auth_token", auth_token)
         validate.sender("number", number)
@@ -73,7 +78,7 @@ class Twilio:
         if transport is None:
             from utwilio.http import for_url
 
-            transport = for_url(base_url, cadata, verify, timeout)
+            transport = for_url(base_url, cadata, verify, timeout, keep_alive)
         self.account_sid = account_sid
         self.number = number
         self.base_url = base_url
@@ -87,6 +92,18 @@ class Twilio:
 
     def __repr__(self):
         return "<Twilio %s from %s>" % (self.account_sid, self.number)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Closes the connection kept by keep_alive=True (sending again reopens it)."""
+        close = getattr(self.transport, "close", None)
+        if close is not None:
+            close()
 
     def send(self, to, message, callback=None, *, media_url=None, status_callback=None):
         """Sends an SMS (an MMS with `media_url`) and returns the result dict.

@@ -10,7 +10,8 @@ from utwilio.errors import TransportError
 async def request(transport, method, url, headers, body=None):
     secure, host, port, path = wire.split_url(url)
     where = "%s:%d" % (host, port)
-    head = wire.head(method, host, port, secure, path, headers, None if body is None else len(body))
+    head = wire.head(method, host, port, secure, path, wire.fields(headers),
+                     None if body is None else len(body))
     try:
         return await asyncio.wait_for(
             _exchange(transport, secure, host, port, head, body, where), transport.timeout)
@@ -50,8 +51,11 @@ async def _exchange(t, secure, host, port, head, body, where):
 async def _read(r, limit):
     code = wire.status(await r.readline())
     headers = {}
-    while wire.header(await r.readline(), headers):
-        pass
+    for _ in range(wire.MAX_HEADERS):
+        if not wire.header(await r.readline(), headers):
+            break
+    else:
+        raise TransportError(8, "more than %d HTTP header lines" % wire.MAX_HEADERS)
     n = wire.body_length(headers, limit)
     if n is not None and n >= 0:
         return code, headers, (await r.readexactly(n)) if n else b""

@@ -330,7 +330,7 @@ class Client(Account):
 
     def __init__(self, account_sid=None, auth_token=None, *, api_key=None, credentials=None,
                  base_url=API, hosts=None, cadata=None, verify=True, timeout=15,
-                 transport=None, raise_errors=False, deadline=DEADLINE):
+                 transport=None, raise_errors=False, deadline=DEADLINE, keep_alive=False):
         if account_sid is None:
             from utwilio import creds
 
@@ -345,7 +345,7 @@ class Client(Account):
         if transport is None:
             from utwilio.http import for_url
 
-            transport = for_url(base_url, cadata, verify, timeout)
+            transport = for_url(base_url, cadata, verify, timeout, keep_alive)
         Account.__init__(self, self, account_sid)
         self.account_sid = account_sid
         self.base_url = base_url
@@ -361,6 +361,18 @@ class Client(Account):
             "Accept": "application/json",
             "Content-Type": "application/x-www-form-urlencoded",
         }
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Closes the connection kept by keep_alive=True (a later call reopens it)."""
+        close = getattr(self.transport, "close", None)
+        if close is not None:
+            close()
 
     @property
     def accounts(self):

@@ -3,8 +3,11 @@ request head, response-line parsing and the mapping of OS errors to codes."""
 
 from utwilio.errors import TransportError
 
-MAX_LINE = 4096
+LINE = 256  # bytes read per response line; longer lines are cut (see readline)
 MAX_HEADERS = 64
+# The response headers a caller needs; every other header is read and dropped.
+KEEP = (b"content-length", b"transfer-encoding", b"connection", b"content-type",
+        b"retry-after")
 ETIMEDOUT = 110
 ECONNREFUSED = 111
 ECONNRESET = 104
@@ -28,20 +31,35 @@ def split_url(url):
     return secure, hostport, port, path
 
 
-def head(method, host, port, secure, path, headers, length):
+def fields(headers):
+    """{name: value} -> the header block "Name: value\r\n…", built once per client."""
+    return "".join(["%s: %s\r\n" % (name, headers[name]) for name in headers])
+
+
+def head(method, host, port, secure, path, fields, length, keep_alive=False):
     """The request line and headers as one bytes object (the body goes separately,
-    so it is never copied)."""
-    default = 443 if secure else 80
-    parts = [method, " ", path, " HTTP/1.1\r\nHost: ", host]
-    if port != default:
-        parts.append(":%d" % port)
-    parts.append("\r\nConnection: close\r\nUser-Agent: utwilio/0.1\r\n")
-    for name in headers:
-        parts.append("%s: %s\r\n" % (name, headers[name]))
-    if length is not None:
-        parts.append("Content-Length: %d\r\n" % length)
-    parts.append("\r\n")
-    return "".join(parts).encode()
+    so it is never copied); `fields` is a block from fields()."""
+    if port != (443 if secure else 80):
+        host = "%s:%d" % (host, port)
+    return ("%s %s HTTP/1.1\r\nHost: %s\r\n%sUser-Agent: utwilio/0.1\r\n%s%s\r\n" % (
+        method, path, host, "" if keep_alive else "Connection: close\r\n", fields,
+        "" if length is None else "Content-Length: %d\r\n" % length)).encode()
+
+
+def readline(f):
+    """One line of at most LINE bytes: `readline(n)` takes n bytes of heap before it
+    reads, so n stays small. A longer line is read to its end and comes back cut (no
+    header we keep is that long); b"" at the end of the stream."""
+    line = f.readline(LINE)
+    if len(line) < LINE or line[-1] == 10:
+        return line
+    for _ in range(MAX_HEADERS):
+        rest = f.readline(LINE)
+        if not rest:
+            return line  # no newline: the caller sees a cut-off answer
+        if rest[-1] == 10:
+            return line[: LINE - 2] + b"\r\n"
+    raise TransportError(8, "HTTP header line over %d bytes" % (LINE * MAX_HEADERS))
 
 
 def status(line):
@@ -60,16 +78,25 @@ def status(line):
 
 
 def header(line, headers):
-    """Adds one header line to `headers` (lower-case names); False at the blank line."""
+    """Keeps the header in `line` in `headers` (lower-case name) when its name is in
+    KEEP; False at the blank line that ends the headers."""
     if line == b"\r\n" or line == b"\n":
         return False
     if not line.endswith(b"\n"):
         raise TransportError(8, "connection ended inside the response headers")
     i = line.find(b":")
-    if i <= 0 or len(headers) >= MAX_HEADERS:
+    if i <= 0:
         raise TransportError(8, "bad HTTP header line: %r" % line[:40])
-    headers[line[:i].strip().decode().lower()] = line[i + 1 :].strip().decode()
+    name = line[:i].strip().lower()
+    if name in KEEP:
+        headers[name.decode()] = line[i + 1 :].strip().decode()
     return True
+
+
+def reusable(status_line, headers):
+    """May the connection carry another request after this answer?"""
+    return (status_line.startswith(b"HTTP/1.1") and
+            "close" not in headers.get("connection", "").lower())
 
 
 def body_length(headers, limit):

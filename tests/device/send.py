@@ -1,6 +1,6 @@
 """Sends each message in args["sends"] and reports the results.
 args: base_url, ca (path of a DER file) or verify=False, mode (sync | async | callback),
-timeout, raise_errors, api_key; each send: to, message, media_url, status_callback."""
+timeout, raise_errors, api_key, keep_alive; each send: to, message, media_url, status_callback."""
 
 import devicetest
 from utwilio import Twilio, TwilioError
@@ -13,7 +13,7 @@ if a.get("ca"):
 t = Twilio(a.get("sid", "AC" + "0" * 32), a.get("token", "secret"), a.get("from", "+15550000001"),
            base_url=a["base_url"], cadata=cadata, verify=a.get("verify", True),
            timeout=a.get("timeout", 5), api_key=a.get("api_key"),
-           raise_errors=a.get("raise_errors", False))
+           raise_errors=a.get("raise_errors", False), keep_alive=a.get("keep_alive", False))
 mode = a.get("mode", "sync")
 out = []
 
@@ -35,8 +35,9 @@ def one(s):
 
 
 if mode == "sync":
-    for s in a["sends"]:
-        one(s)
+    with t:  # closes a connection kept by keep_alive=True
+        for s in a["sends"]:
+            one(s)
 elif mode == "nocallbackloop":
     # A callback with no asyncio loop running: sent now, callback called, None returned.
     for s in a["sends"]:
