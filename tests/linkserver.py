@@ -278,8 +278,9 @@ class FakeAgent:
 class LossyProxy:
     """A loopback TCP proxy in front of an agent that loses the first `lose` requests
     whose request line contains `match` (closes them unforwarded), so the real agent
-    sees a lost ack and delivers the command again. One request per connection, as the
-    device sends them (Connection: close)."""
+    sees a lost ack and delivers the command again. One request per connection: it
+    asks the agent to close after each answer (Connection: close), so a device that
+    keeps connections alive opens a new one for the next request."""
 
     def __init__(self, target_port, match=b"/ack ", lose=1):
         self.target_port = target_port
@@ -324,6 +325,8 @@ class LossyProxy:
                 self.lose -= 1
                 self.lost.append(line.decode())
                 return
+            head, _, rest = request.partition(b"\r\n")
+            request = head + b"\r\nConnection: close\r\n" + rest
             with socket.create_connection(("127.0.0.1", self.target_port), timeout=90) as up:
                 up.sendall(request)
                 while True:

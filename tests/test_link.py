@@ -455,6 +455,8 @@ def test_a_text_is_answered_by_the_device_through_the_real_agent(runtime, real_a
     assert out["ran"][:5] == [["fan", "on"], ["status", ""], ["boom", "11"], ["fan", "🌀 max"],
                               ["quit", ""]]
     assert out["error"] is None and out["failures"] == 0
+    if mode == "run":  # keep-alive: every poll and ack on one connection
+        assert out["opened"] == 1
 
 
 def sandbox_messages(sandbox, to):

@@ -69,5 +69,6 @@ else:
         return event
 
     ran.append(["event", (asyncio.run(main()) or "none")[:2]])
+transport = getattr(link.channel, "transport", None)  # HTTP: connections opened
 devicetest.report({"ran": ran, "error": link.error, "failures": link.failures,
-                   "command": link.command})
+                   "command": link.command, "opened": transport and transport.opened})
