@@ -110,8 +110,11 @@ def write(folder, url, agent_user, agent_password, certfile="", keyfile=""):
 
 def add_device(folder, device_id, token):
     """Gives the device its broker login (replacing an old one); a running broker
-    re-reads its password file. -> True if a broker was told to reload."""
+    re-reads its password file. -> True if a broker was told to reload, False if
+    none runs, None if broker-config has not written DIR yet."""
     folder = Path(folder)
+    if not (folder / "passwd").exists():
+        return None
     entries = _entries(folder / "passwd")
     entries[device_id] = password_hash(token)
     _write_passwd(folder / "passwd", entries)

@@ -103,7 +103,9 @@ def device_add(config, args):
     if config.mqtt_broker_dir:
         from . import broker
 
-        broker.add_device(config.mqtt_broker_dir, args.name, token)
+        if broker.add_device(config.mqtt_broker_dir, args.name, token) is None:
+            print("note: no broker login for %r: run `utwilio-agent broker-config` first, "
+                  "then `device add %s --rotate`" % (args.name, args.name), file=sys.stderr)
     print(token)
     print("the token for %r (shown once; the agent keeps only its hash)" % args.name,
           file=sys.stderr)
@@ -177,6 +179,7 @@ def broker_config(config, args):
         raise ConfigError(str(error)) from None
     print("wrote %s; run: mosquitto -c %s" % (", ".join(broker.FILES),
                                                Path(folder).resolve() / "mosquitto.conf"))
+
     async def work(agent):
         return sorted(agent.tokens)
 
