@@ -73,6 +73,7 @@ def test_a_text_is_answered_by_the_device_over_mqtt(runtime, mqtt_agent, broker,
     assert out["ran"][:5] == [["fan", "on"], ["status", ""], ["boom", "11"], ["fan", "🌀 max"],
                               ["quit", ""]]
     assert out["error"] is None and out["failures"] == 0
+    assert out["log"] == []  # one connection throughout: no outage, no reconnect
     if mode == "async":
         assert out["ran"][5] == ["event", "EV"]
 
@@ -139,3 +140,100 @@ def test_a_device_reaches_only_its_own_topics(mqtt_agent, broker):
         c.disconnect()
     _, refused = client("greenhouse", "wrong-token")
     assert refused and refused[0].is_failure
+
+
+# --- crashes: nothing lost, nothing run twice ------------------------------------------
+
+def queue(agent, *texts):
+    """`utwilio-agent send` for each text: commands stored beside the running agent."""
+    from agenttest import run_cli
+
+    for text in texts:
+        r = run_cli("--config", str(agent.path), "send", "greenhouse", text, env=agent.environ)
+        assert r.returncode == 0, r.stderr
+
+
+FANS = ["fan %d" % i for i in range(2, 8)]
+RAN = [["fan", "1"]] + [["fan", t.split()[1]] for t in FANS] + [["quit", ""]]
+
+
+def test_the_broker_killed_mid_stream_and_restarted_loses_nothing(runtime, mqtt_agent, broker,
+                                                                   background):  # noqa: F811
+    device = background(runtime, "link_commands.py", device_args(mqtt_agent, broker))
+    assert mqtt_agent.text("fan 1") == ["fan 1"]
+    queue(mqtt_agent, *FANS[:3])
+    broker.stop(kill=True)
+    queue(mqtt_agent, *FANS[3:])  # accepted while the broker is down: the store keeps them
+    time.sleep(1)
+    broker.start()
+    queue(mqtt_agent, "quit")
+    out = device.result(timeout=150)
+    assert out["ran"] == RAN
+    assert out["error"] is None and out["failures"] == 0
+    assert len(out["log"]) == 1 and "agent unreachable" in out["log"][0], out["log"]
+
+
+class AgentProcess:
+    """The agent as `utwilio-agent serve` in its own process, so it can be killed -9."""
+
+    def __init__(self, agent):
+        self.agent = agent
+        self.proc = None
+
+    def start(self):
+        import os
+        import subprocess
+        import sys
+
+        import httpx
+
+        if not self.agent.port:
+            from mosquitto import free_port
+
+            self.agent.port = free_port()
+        log = open(self.agent.path.with_name("agent.log"), "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "utwilio_agent", "--config", str(self.agent.path), "serve",
+             "--port", str(self.agent.port)], env=dict(os.environ, **self.agent.environ),
+            stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.agent.url() + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("the agent did not start")
+
+    def kill(self):
+        import signal
+
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def test_the_agent_killed_mid_stream_and_restarted_loses_nothing(runtime, tmp_path, sandbox,  # noqa: F811
+                                                                 broker, background):  # noqa: F811
+    sandbox.sandbox.reset()
+    agent = with_mqtt(RealAgent(tmp_path, sandbox.url), broker)
+    agent.token = agent.add_device("greenhouse")
+    process = AgentProcess(agent).start()
+    try:
+        device = background(runtime, "link_commands.py", device_args(agent, broker))
+        assert agent.text("fan 1") == ["fan 1"]
+        queue(agent, *FANS[:3])
+        process.kill()
+        queue(agent, *FANS[3:])
+        process.start()
+        queue(agent, "quit")
+        out = device.result(timeout=150)
+    finally:
+        process.stop()
+    assert out["ran"] == RAN
+    assert out["error"] is None and out["failures"] == 0

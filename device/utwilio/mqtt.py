@@ -227,8 +227,9 @@ class Conn:
             try:
                 got = recv(n - len(data))
             except OSError as e:
-                # CPython: TimeoutError ("timed out"); MicroPython: ETIMEDOUT or EAGAIN
-                if may_time_out and not data and (str(e) == "timed out" or (
+                # CPython: TimeoutError ("[The read operation] timed out"); MicroPython:
+                # ETIMEDOUT or EAGAIN
+                if may_time_out and not data and ("timed out" in str(e) or (
                         e.args and e.args[0] in (110, 11))):
                     return None
                 raise
