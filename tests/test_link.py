@@ -231,6 +231,9 @@ def test_import_utwilio_does_not_load_the_link(runtime):
     assert sorted(set(out["link"]) - set(out["core"])) == ["utwilio.link"]
     assert sorted(set(out["made"]) - set(out["link"])) == ["utwilio.http", "utwilio.linkhttp",
                                                            "utwilio.wire"]
+    # An MQTT device loads nothing of HTTP, an HTTP device nothing of MQTT.
+    out = result(runtime, "link_import.py", {"url": "mqtt://127.0.0.1:9"})
+    assert sorted(set(out["made"]) - set(out["link"])) == ["utwilio.linkmqtt", "utwilio.mqtt"]
 
 
 # --- pure logic, on CPython ----------------------------------------------------------

@@ -237,3 +237,108 @@ def test_the_agent_killed_mid_stream_and_restarted_loses_nothing(runtime, tmp_pa
         process.stop()
     assert out["ran"] == RAN
     assert out["error"] is None and out["failures"] == 0
+
+
+# --- pure logic, on CPython ----------------------------------------------------------
+
+class ScriptedConn:
+    """Stands in for mqtt.Conn: records what the client writes, answers its reads from
+    a script of packets (None: nothing arrives within the wait)."""
+
+    def __init__(self, packets):
+        self.data = b"".join(p for p in packets if p is not None)
+        self.gaps = [i for i, p in enumerate(packets) if p is None]
+        self.written = []
+
+    def io(self, op):
+        if op[0] == "write":
+            self.written.append(op[1])
+        elif op[0] == "read":
+            if op[3] and (not self.data or self.gaps and self.gaps[0] == 0):
+                if self.gaps:
+                    self.gaps.pop(0)
+                return None
+            chunk, self.data = self.data[:op[1]], self.data[op[1]:]
+            return chunk
+
+    def close(self):
+        pass
+
+
+def test_the_mqtt_client_speaks_mqtt_3_1_1(monkeypatch):
+    """CONNECT with the device's login and a retained QoS 1 Last Will, SUBSCRIBE to its
+    own topics, a retained hello, then a command acked on the ack topic (PUBACK for
+    the QoS 1 head); the statuses forwarded reach on_status."""
+    from utwilio import mqtt
+    from utwilio.link import Link
+
+    link = Link("mqtt://broker.local", "dev-1", "tok", wait=1)
+    statuses = []
+    link.on_status(statuses.append)
+    link.on("fan", lambda args: "fan " + args)
+    head = json_bytes({"commands": [{"id": "CM1", "name": "fan", "args": "on"}],
+                       "statuses": [{"sid": "SM1", "status": "delivered"}]})
+    publish = mqtt._packet(0x32, mqtt._str("utw/v1/dev-1/cmd") + b"\x00\x07" + head)
+    link.channel.conn = conn = ScriptedConn([
+        b"\x20\x02\x00\x00",  # CONNACK accepted
+        b"\x90\x04\x00\x01\x01\x01",  # SUBACK, QoS 1 twice
+        b"\x40\x02\x00\x02",  # PUBACK of the hello
+        publish,
+        b"\x40\x02\x00\x03",  # PUBACK of the ack
+    ])
+    link.channel.io = conn.io
+    assert link.poll(1) == 1 and link.error is None
+    assert statuses == [{"sid": "SM1", "status": "delivered"}]
+    connect, subscribe, hello, puback, ack = conn.written
+    assert connect == mqtt._packet(0x10, b"\x00\x04MQTT\x04\xee\x00\x3c" + mqtt._str("dev-1")
+                                   + mqtt._str("utw/v1/dev-1/presence")
+                                   + mqtt._str('{"online": false}') + mqtt._str("dev-1")
+                                   + mqtt._str("tok"))
+    assert subscribe == mqtt._packet(0x82, b"\x00\x01" + mqtt._str("utw/v1/dev-1/cmd") + b"\x01"
+                                     + mqtt._str("utw/v1/dev-1/answer") + b"\x01")
+    assert hello == mqtt._packet(0x33, mqtt._str("utw/v1/dev-1/presence") + b"\x00\x02"
+                                 + b'{"online": true}')
+    assert puback == b"\x40\x02\x00\x07"
+    assert ack == mqtt._packet(0x32, mqtt._str("utw/v1/dev-1/ack") + b"\x00\x03"
+                               + b'{"id": "CM1", "reply": "fan on"}')
+
+
+def json_bytes(obj):
+    import json
+
+    return json.dumps(obj).encode()
+
+
+@pytest.mark.parametrize("n, encoded", [(0, b"\x00"), (127, b"\x7f"), (128, b"\x80\x01"),
+                                        (16383, b"\xff\x7f"), (16384, b"\x80\x80\x01")])
+def test_remaining_lengths_are_varints(n, encoded):
+    from utwilio import mqtt
+
+    assert mqtt._packet(0x30, b"x" * n)[1:-n or None] == encoded
+
+
+def test_a_refused_login_is_reported_with_the_reason():
+    from utwilio.link import Link
+
+    link = Link("mqtt://broker.local", "dev-1", "wrong")
+    link.channel.conn = conn = ScriptedConn([b"\x20\x02\x00\x04"])
+    link.channel.io = conn.io
+    assert link.poll(0) == 0
+    assert link.error == ("agent unreachable: the broker refused the login: bad user name or "
+                          "password")
+    assert link.failures == 1
+
+
+@pytest.mark.parametrize("url, message", [
+    ("mqtt://", "agent_url must look like mqtts://broker.example.com:8883"),
+    ("mqtt://host:port", "agent_url must look like mqtts://broker.example.com:8883"),
+    ("mqtts://broker.local", "no CA certificate to verify TLS"),
+    ("ws://broker.local", "agent_url must be an http(s):// URL (the agent) or an mqtt(s)://"),
+])
+def test_bad_broker_urls_say_what_to_fix(url, message, tmp_path, monkeypatch):
+    from utwilio.link import Link
+
+    monkeypatch.chdir(tmp_path)  # no ca.der here
+    with pytest.raises(ValueError) as e:
+        Link(url, "dev-1", "token")
+    assert str(e.value).startswith(message)
