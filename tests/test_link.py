@@ -525,7 +525,7 @@ def test_a_lost_ack_makes_the_real_agent_redeliver_and_the_device_runs_it_once(
 # --- on a small heap, precompiled as on a board ---------------------------------------
 
 LINK_MODULES = ("__init__", "errors", "form", "validate", "http", "wire", "ahttp", "link",
-                "linkhttp")
+                "linkasync", "linkhttp")
 SMALL_HEAP = 60 * 1024  # measured minimum for one poll, blocking or asyncio: 50-51 KB
 
 

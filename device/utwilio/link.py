@@ -4,8 +4,9 @@ A separate module so that an alert-only device never loads it: `import utwilio`
 does not import this; `from utwilio.link import Link` does.
 
 One core for both transports and both styles: the protocol steps are generators that
-yield I/O operations to a driver, `_drive` (blocking) or `_drive_async` (asyncio), so
-there is one poll, one send, one alert. The URL scheme picks the transport module
+yield I/O operations to a driver, `_drive` (blocking) or utwilio.linkasync.drive
+(asyncio, loaded only by the *_async methods), so there is one poll, one send, one
+alert. The URL scheme picks the transport module
 (utwilio.linkhttp or utwilio.linkmqtt): a device loads only the one it uses."""
 
 import json
@@ -136,17 +137,9 @@ class Link:
 
     async def run_async(self):
         """run() as an asyncio task; a handler may be `async def` here."""
-        import asyncio
+        from utwilio.linkasync import run
 
-        self._running = True
-        while self._running:
-            try:
-                await self.poll_async(self.wait)
-            except Exception as e:
-                self._crashed(e)
-            pause = self._pause_ms()
-            if pause:
-                await asyncio.sleep(pause / 1000)
+        await run(self)
 
     def poll(self, wait=0):
         """One exchange: fetch commands (waiting up to `wait` s for one), run them and
@@ -155,7 +148,9 @@ class Link:
         return self._drive(self._poll(wait))
 
     async def poll_async(self, wait=0):
-        return await self._drive_async(self._poll(wait))
+        from utwilio.linkasync import drive
+
+        return await drive(self, self._poll(wait))
 
     def send(self, name, data=None):
         """Sends an event (any JSON value) to the agent. -> its event id, or None
@@ -163,7 +158,9 @@ class Link:
         return self._drive(self._post("events", self._event(name, data), "id"))
 
     async def send_async(self, name, data=None):
-        return await self._drive_async(self._post("events", self._event(name, data), "id"))
+        from utwilio.linkasync import drive
+
+        return await drive(self, self._post("events", self._event(name, data), "id"))
 
     def alert(self, message, key=None):
         """Asks the agent to text the device's contacts (no Twilio credentials on the
@@ -172,7 +169,9 @@ class Link:
         return self._drive(self._post("alerts", self._alert(message, key), "sent"))
 
     async def alert_async(self, message, key=None):
-        return await self._drive_async(self._post("alerts", self._alert(message, key), "sent"))
+        from utwilio.linkasync import drive
+
+        return await drive(self, self._post("alerts", self._alert(message, key), "sent"))
 
     # -- the one core: generators of I/O operations -----------------------------------
 
@@ -233,41 +232,6 @@ class Link:
                     value = self.channel.io(op)
             except Exception as e:
                 value, error = None, e
-
-    async def _drive_async(self, steps):
-        """_drive under asyncio. On a shared connection (MQTT) one exchange runs at a
-        time: a waiting poll gives way to a send. Cancelled mid-exchange, the
-        connection is closed: its stream may be mid-packet."""
-        lock = self._lock
-        if lock is None and self.channel.shared:
-            import asyncio
-
-            lock = self._lock = asyncio.Lock()
-        if lock is not None:
-            self._queued += 1
-            try:
-                await lock.acquire()
-            finally:
-                self._queued -= 1
-        value = error = None
-        try:
-            while True:
-                try:
-                    op = steps.throw(error) if error else steps.send(value)
-                except StopIteration as e:
-                    return e.value
-                error = None
-                try:
-                    value = await (op[1] if op[0] == "await" else self.channel.aio(op))
-                except Exception as e:
-                    value, error = None, e
-        except BaseException as e:
-            if not isinstance(e, Exception):
-                self.channel.close()
-            raise
-        finally:
-            if lock is not None:
-                lock.release()
 
     # -- commands ----------------------------------------------------------------
 

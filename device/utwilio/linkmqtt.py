@@ -89,7 +89,9 @@ class Channel:
         return self.conn.io(op)
 
     async def aio(self, op):
-        return await self.conn.aio(op)
+        from utwilio.amqtt import io
+
+        return await io(self.conn, op)
 
     def close(self):
         """Drops the connection without DISCONNECT: the broker publishes the Last Will."""

@@ -4,7 +4,7 @@ install from; ours also runs under asyncio).
 
 Like utwilio.link, the protocol steps are generators of I/O operations:
 ("open",), ("write", bytes), ("read", n, timeout_ms, may_time_out), ("close",);
-`Conn.io` runs one blocking, `Conn.aio` under asyncio."""
+`Conn.io` runs one blocking, utwilio.amqtt.io under asyncio."""
 
 import socket
 import time
@@ -154,7 +154,7 @@ class Client:
         return first[0], body
 
 
-def _fail(phase, e, where):
+def fail(phase, e, where):
     """An exception at `phase` -> TransportError (codes as in utwilio.errors)."""
     if isinstance(e, TransportError):
         return e
@@ -215,7 +215,7 @@ class Conn:
                 self.close()
         except Exception as e:
             self.close()
-            raise _fail(phase, e, self.where)
+            raise fail(phase, e, self.where)
 
     def _read(self, n, ms, may_time_out):
         sock = self._sock
@@ -237,39 +237,6 @@ class Conn:
                 raise OSError("connection closed by the broker")
             data += got
         return data
-
-    async def aio(self, op):
-        import asyncio
-
-        kind = op[0]
-        phase = "receive" if kind == "read" else "send"
-        try:
-            if kind == "read":
-                try:
-                    return await asyncio.wait_for(self._reader.readexactly(op[1]), op[2] / 1000)
-                except asyncio.TimeoutError:
-                    if op[3]:
-                        return None
-                    raise OSError(110, "timed out")
-                except EOFError:
-                    raise OSError("connection closed by the broker")
-            if kind == "write":
-                self._writer.write(op[1])
-                await self._writer.drain()
-            elif kind == "open":
-                self.close()
-                phase = "connect"
-                if self.context is None:
-                    r, w = await asyncio.open_connection(self.host, self.port)
-                else:
-                    r, w = await asyncio.open_connection(self.host, self.port, ssl=self.context,
-                                                         server_hostname=self.host)
-                self._reader, self._writer = r, w
-            else:
-                self.close()
-        except Exception as e:
-            self.close()
-            raise _fail(phase, e, self.where)
 
     def close(self):
         """Closes whatever is open, at once (also from a cancelled task)."""
