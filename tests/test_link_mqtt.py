@@ -78,6 +78,21 @@ def test_a_text_is_answered_by_the_device_over_mqtt(runtime, mqtt_agent, broker,
         assert out["ran"][5] == ["event", "EV"]
 
 
+@pytest.mark.parametrize("mode", ["run", "async"])
+def test_an_idle_device_keeps_its_one_connection_alive(runtime, mqtt_agent, broker, background,  # noqa: F811
+                                                       mode):
+    """Keepalive 2 s: pings every second while idle for 5 s, on the same connection
+    (MicroPython's TLS socket cannot write after a timed-out read: waits use poll())."""
+    device = background(runtime, "link_commands.py", device_args(
+        mqtt_agent, broker, mode=mode, keepalive=2))
+    time.sleep(5)
+    assert mqtt_agent.text("fan on") == ["fan on"]
+    assert mqtt_agent.text("quit") == ["bye"]
+    out = device.result(timeout=120)
+    assert out["log"] == [] and out["error"] is None
+    assert out["opened"] == 1
+
+
 @pytest.mark.parametrize("use_async", [False, True], ids=["blocking", "async"])
 def test_alerts_and_events_over_mqtt(runtime, mqtt_agent, broker, sandbox, use_async):  # noqa: F811
     from devicevm import result

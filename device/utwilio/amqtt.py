@@ -24,6 +24,7 @@ async def io(conn, op):
             await conn._writer.drain()
         elif kind == "open":
             conn.close()
+            conn.opened += 1
             phase = "connect"
             if conn.context is None:
                 r, w = await asyncio.open_connection(conn.host, conn.port)

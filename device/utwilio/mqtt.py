@@ -6,6 +6,7 @@ Like utwilio.link, the protocol steps are generators of I/O operations:
 ("open",), ("write", bytes), ("read", n, timeout_ms, may_time_out), ("close",);
 `Conn.io` runs one blocking, utwilio.amqtt.io under asyncio."""
 
+import select
 import socket
 import time
 
@@ -188,6 +189,8 @@ class Conn:
         self.where = "%s:%d" % (host, port)
         self._sock = self._raw = None
         self._reader = self._writer = None
+        self.opened = 0  # connections opened so far (each a TLS handshake with mqtts)
+        self._poller = None
 
     def io(self, op):
         kind = op[0]
@@ -202,10 +205,11 @@ class Conn:
                     self._sock.write(op[1])
             elif kind == "open":
                 self.close()
+                self.opened += 1
                 phase = "connect"
                 addr = socket.getaddrinfo(self.host, self.port, 0, socket.SOCK_STREAM)[0]
                 raw = self._raw = socket.socket(addr[0], socket.SOCK_STREAM)
-                raw.settimeout(self.timeout)
+                raw.settimeout(self.timeout)  # for every read and write: waits use poll()
                 raw.connect(addr[-1])
                 self._sock = raw
                 if self.context is not None:
@@ -218,21 +222,19 @@ class Conn:
             raise fail(phase, e, self.where)
 
     def _read(self, n, ms, may_time_out):
+        """Waits up to `ms` for the first byte with poll(), never with a socket timeout:
+        MicroPython's TLS socket cannot write after a read has timed out."""
         sock = self._sock
-        # MicroPython's TLS socket has no settimeout: its raw socket's timeout applies.
-        (sock if hasattr(sock, "settimeout") else self._raw).settimeout(ms / 1000)
+        if may_time_out and not (hasattr(sock, "pending") and sock.pending()):
+            if self._poller is None:
+                self._poller = select.poll()
+                self._poller.register(sock, select.POLLIN)
+            if not self._poller.poll(ms):
+                return None
         recv = getattr(sock, "recv", None) or sock.read
         data = b""
         while len(data) < n:
-            try:
-                got = recv(n - len(data))
-            except OSError as e:
-                # CPython: TimeoutError ("[The read operation] timed out"); MicroPython:
-                # ETIMEDOUT or EAGAIN
-                if may_time_out and not data and ("timed out" in str(e) or (
-                        e.args and e.args[0] in (110, 11))):
-                    return None
-                raise
+            got = recv(n - len(data))
             if not got:
                 raise OSError("connection closed by the broker")
             data += got
@@ -243,7 +245,7 @@ class Conn:
         for s in (self._sock, self._raw):  # a failed handshake leaves the raw socket open
             if s is not None:
                 s.close()
-        self._sock = self._raw = None
+        self._sock = self._raw = self._poller = None
         w, self._reader, self._writer = self._writer, None, None
         if w is not None:
             sock = getattr(w, "s", None)  # MicroPython's Stream.close() closes nothing

@@ -69,6 +69,6 @@ else:
         return event
 
     ran.append(["event", (asyncio.run(main()) or "none")[:2]])
-transport = getattr(link.channel, "transport", None)  # HTTP: connections opened
+counter = getattr(link.channel, "transport", None) or link.channel.conn  # HTTP or MQTT
 devicetest.report({"ran": ran, "error": link.error, "failures": link.failures,
-                   "command": link.command, "opened": transport and transport.opened})
+                   "command": link.command, "opened": counter.opened})
