@@ -113,6 +113,30 @@ def test_alerts_and_events_over_mqtt(runtime, mqtt_agent, broker, sandbox, use_a
                                                 (NUMBER, "Door open 🚪")]
 
 
+def test_the_delivery_statuses_of_its_alerts_reach_the_device(runtime, tmp_path, sandbox,  # noqa: F811
+                                                               broker):
+    """The sandbox calls the agent back with each SMS's status; the agent forwards them
+    in the device's next head, and on_status gets them."""
+    from devicevm import result
+    from mosquitto import free_port
+
+    sandbox.sandbox.reset()
+    agent = with_mqtt(RealAgent(tmp_path, sandbox.url), broker)
+    agent.port = free_port()
+    agent.path.write_text(agent.path.read_text().replace(
+        "[agent]\n", "[agent]\npublic_url = %r\n" % agent.url(), 1))
+    agent.token = agent.add_device("greenhouse")
+    agent.start()
+    try:
+        out = result(runtime, "link_status.py", device_args(agent, broker, polls=30))
+    finally:
+        agent.stop()
+    assert out["error"] is None and len(out["sent"]) == 1
+    assert {s["sid"] for s in out["statuses"]} == set(out["sent"])
+    assert {s["kind"] for s in out["statuses"]} == {"alert"}
+    assert out["statuses"][-1]["status"] == "delivered"
+
+
 def test_a_device_reaches_only_its_own_topics(mqtt_agent, broker):
     """garage's login can neither read greenhouse's commands nor ack, send or alert
     for it; a wrong token cannot log in at all."""
