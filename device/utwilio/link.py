@@ -273,7 +273,7 @@ class Link:
         obj = data
         if isinstance(data, (bytes, str)):
             try:
-                obj = json.loads(data)
+                obj = json.loads(data)  # pyright: ignore[reportArgumentType]  (bytes: fine)
             except Exception:
                 obj = None
         if 200 <= status < 300 and isinstance(obj, dict):

@@ -199,10 +199,10 @@ class Conn:
             if kind == "read":
                 return self._read(op[1], op[2], op[3])
             if kind == "write":
-                if hasattr(self._sock, "sendall"):  # CPython's SSLSocket.write may be short
-                    self._sock.sendall(op[1])
-                else:
-                    self._sock.write(op[1])
+                # CPython's SSLSocket.write may be short; MicroPython's has no sendall.
+                sock = self._sock
+                send = getattr(sock, "sendall", None) or sock.write  # pyright: ignore
+                send(op[1])
             elif kind == "open":
                 self.close()
                 self.opened += 1
@@ -225,13 +225,14 @@ class Conn:
         """Waits up to `ms` for the first byte with poll(), never with a socket timeout:
         MicroPython's TLS socket cannot write after a read has timed out."""
         sock = self._sock
-        if may_time_out and not (hasattr(sock, "pending") and sock.pending()):
+        pending = getattr(sock, "pending", None)  # CPython: TLS bytes already decrypted
+        if may_time_out and not (pending and pending()):
             if self._poller is None:
                 self._poller = select.poll()
                 self._poller.register(sock, select.POLLIN)
             if not self._poller.poll(ms):
                 return None
-        recv = getattr(sock, "recv", None) or sock.read
+        recv = getattr(sock, "recv", None) or sock.read  # pyright: ignore
         data = b""
         while len(data) < n:
             got = recv(n - len(data))
