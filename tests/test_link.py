@@ -164,10 +164,14 @@ HEAP = 128 * 1024  # the scripts are compiled from source on the VM (asyncio nee
 SLACK = 512  # bytes; a leaked socket, response or exception chain costs more per round
 
 
-@pytest.mark.parametrize("use_async", [False, True], ids=["blocking", "async"])
-def test_outages_are_survived_without_leaks(runtime, agent, use_async):
+@pytest.mark.parametrize("use_async, keep_alive", [(False, False), (True, False), (False, True)],
+                         ids=["blocking", "async", "blocking-keep-alive"])
+def test_outages_are_survived_without_leaks(runtime, agent, use_async, keep_alive):
     """Each round: connections refused three times, reset three times, then a command
-    served. Heap in use and open descriptors once the ring is full, and at the end."""
+    served. Heap in use and open descriptors once the ring is full, and at the end.
+    With an agent that keeps connections alive, the link's kept connection is cut by
+    each outage and replaced."""
+    agent.keep_alive = keep_alive
     args = device_args(agent, control=agent.control_url(), rounds=ROUNDS, backoff_ms=[2, 8],
                        marks=[FULL, ROUNDS - 1], **{"async": use_async})
     out = result(runtime, "link_outage.py", args,
