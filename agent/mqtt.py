@@ -156,6 +156,8 @@ class Bridge:
         if not isinstance(data, dict):
             logs.warning("mqtt.bad_message", device=device_id, topic=kind)
             return
+        if kind != "presence":
+            self.agent.presence.touch(device_id, self.agent.clock())
         await self._guard(getattr(self, "_on_" + kind)(device_id, data))
 
     async def _on_presence(self, device_id, data):
@@ -175,7 +177,6 @@ class Bridge:
         if not isinstance(command_id, str) or not (reply is None or isinstance(reply, str)):
             logs.warning("mqtt.bad_ack", device=device_id)
             return
-        self.agent.presence.touch(device_id, self.agent.clock())
         await self.agent.ack(device_id, command_id, reply)
         await self.publish_head(device_id)
 

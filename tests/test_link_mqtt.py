@@ -381,3 +381,35 @@ def test_bad_broker_urls_say_what_to_fix(url, message, tmp_path, monkeypatch):
     with pytest.raises(ValueError) as e:
         Link(url, "dev-1", "token")
     assert str(e.value).startswith(message)
+
+
+def test_malformed_events_and_alerts_are_answered_400(mqtt_agent, broker):
+    """A device's raw MQTT client (not utwilio's, which checks first) sends a non-JSON
+    ack, an event without a name and an alert too long: the ack is ignored, the event
+    and the alert are answered with status 400 on the device's answer topic."""
+    import json
+
+    import paho.mqtt.client as mqtt
+
+    answers = []
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="greenhouse")
+    c.username_pw_set("greenhouse", mqtt_agent.token)
+    c.tls_set(ca_certs=str(broker.ca_pem))
+    c.on_message = lambda cl, u, m: answers.append(json.loads(m.payload))
+    c.connect("localhost", broker.port)
+    c.loop_start()
+    try:
+        c.subscribe("utw/v1/greenhouse/answer", 1)
+        time.sleep(0.5)
+        c.publish("utw/v1/greenhouse/ack", b"not json", qos=1).wait_for_publish(5)
+        c.publish("utw/v1/greenhouse/event", json.dumps({"name": "", "ref": 1}), qos=1)
+        c.publish("utw/v1/greenhouse/alert", json.dumps({"message": "x" * 1601, "ref": 2}),
+                  qos=1)
+        deadline = time.monotonic() + 10
+        while len(answers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        c.loop_stop()
+        c.disconnect()
+    assert sorted((a["ref"], a["status"]) for a in answers) == [(1, 400), (2, 400)]
+    assert "name must be" in answers[0]["body"]["error"] + answers[1]["body"]["error"]
