@@ -36,10 +36,14 @@ def _ok(req):
 BEHAVIOURS = {
     "ok": _ok,
     "error": lambda req: _response(400, b"BAD REQUEST", json.dumps(ERROR).encode()),
+    "401": lambda req: _response(401, b"UNAUTHORIZED", b'{"code": 20003, "message": '
+                                 b'"Authenticate", "more_info": "https://www.twilio.com/docs/'
+                                 b'errors/20003", "status": 401}'),
     "500": lambda req: _response(500, b"INTERNAL SERVER ERROR", b'{"code": 20500, "message": '
                                  b'"Internal Server Error", "more_info": "", "status": 500}'),
     "garbage": lambda req: b"\x00\xffnot http at all\r\n\r\n",
     "empty": lambda req: b"",
+    "tls alert": lambda req: b"\x15\x03\x01\x00\x02\x02\x46",  # plain HTTP to a TLS port
     "chunked": lambda req: (b"HTTP/1.1 201 CREATED\r\nTransfer-Encoding: chunked\r\n"
                             b"Content-Type: application/json\r\n\r\n"
                             + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in _chunks())

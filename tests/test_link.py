@@ -319,7 +319,8 @@ def test_unknown_commands_list_the_known_ones():
     (lambda L: L("http://agent", "dev-1", ""), "token must be the device's token, a non-empty"),
     (lambda L: L("http://agent", "dev-1", b"s3cret"), "token must be the device's token, a "),
     (lambda L: L("http://agent", "dev-1", "t", wait=61), "wait must be whole seconds from 0"),
-    (lambda L: L("https://agent", "dev-1", "t"), "no CA certificate to verify TLS"),
+    (lambda L: L("https://agent", "dev-1", "t", cadata=b"-----BEGIN CERTIFICATE-----")
+     .channel.transport.context(), "cadata is a PEM certificate"),
     (lambda L: L("http://agent", "dev-1", "t").on("fan on", print), "command name must be"),
     (lambda L: L("http://agent", "dev-1", "t").send(""),
      "name must be a str of 1-64 characters, got ''"),
@@ -341,13 +342,16 @@ def test_bad_arguments_say_what_to_fix(call, message, tmp_path, monkeypatch):
 
 
 def test_https_uses_ca_der_like_twilio(tmp_path, monkeypatch, ca):
+    """No cadata: the bundled roots and ca.der, read on the first HTTPS request."""
+    from utwilio import ca as cas
     from utwilio.link import Link
+    from utwilio.roots import ROOTS
 
     der = ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())
     (tmp_path / "ca.der").write_bytes(der)
     monkeypatch.chdir(tmp_path)
-    assert Link("https://agent", "dev-1", "t").channel.transport.cadata == der
-    assert Link("https://agent", "dev-1", "t", verify=False).channel.transport.cadata is None
+    assert cas.certificates(Link("https://agent", "dev-1", "t").channel.transport.cadata) == [
+        *ROOTS, der]
 
 
 # --- end to end: the real agent under uvicorn, Twilio played by the sandbox ----------

@@ -36,9 +36,9 @@ def test_respond_through_every_kind_of_response(runtime):
         assert head.split("\r\n")[0] == "HTTP/1.0 200 OK" and "Content-Type: text/xml" in head
         assert payload == body
         assert "Content-Length: %d" % len(body.encode()) in head
-    assert out["none"]["tuple"][2] == DECL + "<Response/>"
+    assert out["none"]["tuple"][2] == DECL + "<Response />"
     assert out["nasty"]["tuple"][2] == (
-        DECL + "<Response><Message>a &amp; b &lt; c &gt; d &quot;e&quot; &apos;f&apos;\n"
+        DECL + "<Response><Message>a &amp; b &lt; c &gt; d \"e\" 'f'\n"
         "🌡️ 36.2°C\tcafé end</Message></Response>")
 
 
@@ -48,6 +48,12 @@ def test_twiml_is_always_well_formed(text):
     body = twiml(text)
     assert message_of(body) in ([], [text.replace("\ud800", "").replace("\ufffe", "")
                                        .replace("\uffff", "")])
+
+
+def test_a_carriage_return_survives_an_xml_parser():
+    body = twiml("line 1\r\nline 2\rend")
+    assert "&#13;" in body and "\r" not in body
+    assert message_of(body) == ["line 1\r\nline 2\rend"]
 
 
 def test_twiml_rejects_non_text():

@@ -83,8 +83,8 @@ def test_send_through_requests_returns_twilio_error():
 def test_non_json_error_body_is_kept_verbatim():
     responses.post(URL, status=502, body="<html>Bad Gateway</html>")
     r = client().send("+15551234567", "x")
-    assert (r["statuscode"], r["code"], r["message"]) == (502, None, None)
-    assert r["body"] == "<html>Bad Gateway</html>"
+    assert (r["statuscode"], r["code"], r["data"]) == (502, None, None)
+    assert r["body"] == r["message"] == "<html>Bad Gateway</html>"
 
 
 def test_transport_error_becomes_result():

@@ -22,6 +22,8 @@ SENDS = [
     ({"to": "5551234", "message": "x"}, "ValueError",
      "to must be an E.164 number like +15551234567 (or whatsapp:+15551234567), got '5551234'"),
     ({"to": "15555555555", "message": "x"}, "ValueError", "did you mean '+15555555555'?"),
+    ({"to": "+1 555-123-4567", "message": "x"}, "ValueError", "did you mean '+15551234567'?"),
+    ({"to": "+1 (555) 123 4567", "message": "x"}, "ValueError", "did you mean '+15551234567'?"),
     ({"to": "+0123456789", "message": "x"}, "ValueError", "to must be an E.164 number"),
     ({"to": "+1234567890123456", "message": "x"}, "ValueError", "to must be an E.164 number"),
     ({"to": "+15551234567", "message": ""}, "ValueError", "message is empty"),

@@ -2,7 +2,7 @@
 
 Copy utwilio/ and this file to the board, with config.json beside it:
 {"account_sid": "AC…", "auth_token": "…", "from": "+1…", "to": "+1…"}
-and ca.der (the CA that signs api.twilio.com, in DER) for verified TLS."""
+TLS is verified against the roots bundled in utwilio (docs/tls.md): no other file."""
 
 import json
 

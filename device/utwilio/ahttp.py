@@ -21,6 +21,8 @@ async def request(transport, method, url, headers, body=None):
 
 
 async def _exchange(t, secure, host, port, head, body, where):
+    if secure:
+        t.context()  # a bad cadata raises here, before any network
     try:
         if secure:
             r, w = await asyncio.open_connection(host, port, ssl=t.context(), server_hostname=host)
@@ -55,7 +57,7 @@ async def _read(r, limit):
         if not wire.header(await r.readline(), headers):
             break
     else:
-        raise TransportError(8, "more than %d HTTP header lines" % wire.MAX_HEADERS)
+        raise wire.fault("headers", wire.MAX_HEADERS)
     n = wire.body_length(headers, limit)
     if n is not None and n >= 0:
         return code, headers, (await r.readexactly(n)) if n else b""

@@ -26,10 +26,10 @@ async def io(conn, op):
             conn.close()
             conn.opened += 1
             phase = "connect"
-            if conn.context is None:
+            if conn.tls is None:
                 r, w = await asyncio.open_connection(conn.host, conn.port)
             else:
-                r, w = await asyncio.open_connection(conn.host, conn.port, ssl=conn.context,
+                r, w = await asyncio.open_connection(conn.host, conn.port, ssl=conn.context(),
                                                      server_hostname=conn.host)
             conn._reader, conn._writer = r, w
         else:

@@ -9,7 +9,9 @@ class TwilioError(Exception):
     """
 
     def __init__(self, status, message, code=None, more_info=None, response=None):
-        if code is None:
+        if status < 100:
+            text = "no answer (transport error %d): %s" % (status, message)
+        elif code is None:
             text = "HTTP %d: %s" % (status, message)
         else:
             text = "HTTP %d, Twilio error %d: %s" % (status, code, message)

@@ -6,42 +6,24 @@ Content-Length in characters and leaks the socket on errors (DESIGN.md)."""
 import socket
 
 from utwilio import wire
-from utwilio.errors import TransportError
 
 MAX_RESPONSE = 32768
-CA_FILE = "ca.der"  # where tools/deploy puts the CA certificate, in DER
-
-
-def load_ca(path=CA_FILE):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        raise ValueError(
-            "no CA certificate to verify TLS: pass cadata=<DER bytes of the CA that signs "
-            "the server> or put it in %r (tools/deploy does this); verify=False turns "
-            "certificate checks off (insecure)" % path
-        )
 
 
 def for_url(url, cadata=None, verify=True, timeout=15, keep_alive=False):
-    """The transport for a server at `url`: with HTTPS, certificate checks on and no
-    `cadata`, the CA is read from ca.der now, so a missing CA is an error before any
-    network."""
-    if verify and cadata is None and url.startswith("https:"):
-        cadata = load_ca()
+    """The transport for a server at `url` (checked now). Certificates are read on the
+    first HTTPS request (utwilio.ca), so a program that needs no TLS never loads them."""
+    wire.split_url(url)
     return Transport(cadata=cadata, verify=verify, timeout=timeout, keep_alive=keep_alive)
-
-
-def _warn_insecure():
-    print("utwilio: WARNING: TLS certificate checks are OFF (verify=False); anyone on the "
-          "network can read and change your requests")
 
 
 def _shut(conn):
     # A failed TLS handshake leaves the raw socket open on MicroPython: close all three.
     for part in reversed(conn):
-        part.close()
+        try:
+            part.close()
+        except OSError:
+            pass  # CPython's file object flushes what a broken connection refused
 
 
 def _stale(sock):
@@ -64,8 +46,8 @@ IDEMPOTENT = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
 
 
 class Transport:
-    """`cadata`: DER bytes of the CA that signs the server's certificate.
-    `verify=False` skips certificate checks (a warning is printed once).
+    """`cadata`: the certificates to trust (see utwilio.ca: None is the bundled Twilio
+    roots plus ca.der). `verify=False` skips certificate checks (a warning is printed).
 
     `keep_alive=True`: the connection stays open after an answer (HTTP/1.1, unless the
     server says `Connection: close`) and carries the next request to the same host;
@@ -85,7 +67,8 @@ class Transport:
         self.keep_alive = keep_alive
         self.opened = 0  # connections opened so far (each a TLS handshake over HTTPS)
         self._ctx = None
-        self._conn = None  # [key, raw, sock, stream] kept for the next request
+        self._conn = None  # [raw, sock, stream] kept for the next request
+        self._key = None  # the host it is open to
         self._fields_of = None
         self._fields = ""
 
@@ -99,27 +82,20 @@ class Transport:
         """Closes the kept connection, if any (the transport stays usable)."""
         conn, self._conn = self._conn, None
         if conn is not None:
-            _shut(conn[1:])
+            _shut(conn)
 
     def context(self):
-        """The TLS client context, made on first use (tls costs heap)."""
+        """The TLS client context, made on the first HTTPS request (see utwilio.ca)."""
         if self._ctx is None:
-            import tls
+            from utwilio.ca import context
 
-            ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
-            # The firmware has SSLContext.verify_mode; micropython-stubs 1.29 omit it.
-            if self.verify:
-                ctx.verify_mode = tls.CERT_REQUIRED  # pyright: ignore[reportAttributeAccessIssue]
-                ctx.load_verify_locations(self.cadata)
-            else:
-                ctx.verify_mode = tls.CERT_NONE  # pyright: ignore[reportAttributeAccessIssue]
-                _warn_insecure()
-            self._ctx = ctx
+            self._ctx = context(self.cadata, self.verify)
         return self._ctx
 
     def request(self, method, url, headers, body=None):
         """-> (status, headers, body bytes); raises TransportError. `headers` is a
-        dict; its block is built once while the caller passes the same dict. Only the
+        dict; its block is built once and reused while the same dict object comes again
+        (to change headers, pass a new dict: a change in place is not seen). Only the
         response headers in wire.KEEP are returned."""
         secure, host, port, path = wire.split_url(url)
         where = "%s:%d" % (host, port)
@@ -129,40 +105,43 @@ class Transport:
                          None if body is None else len(body), self.keep_alive)
         key = where if secure else "http:" + where
         conn, self._conn = self._conn, None
-        if conn is not None and (conn[0] != key or _stale(conn[2])):
-            _shut(conn[1:])
+        if conn is not None and (self._key != key or _stale(conn[1])):
+            _shut(conn)
             conn = None
         if conn is not None:
             try:
                 return self._exchange(conn, head, body, where, method)
             except _Again:
                 pass
-        return self._exchange(self._open(key, host, port, secure, where), head, body, where)
+        self._key = key
+        return self._exchange(self._open(host, port, secure, where), head, body, where)
 
     async def request_async(self, method, url, headers, body=None):
         from utwilio.ahttp import request
 
         return await request(self, method, url, headers, body)
 
-    def _open(self, key, host, port, secure, where):
+    def _open(self, host, port, secure, where):
+        if secure:
+            self.context()  # a bad cadata raises here, before any network
         try:
             addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
         except Exception as e:
             raise wire.fail("resolve", e, host)
         raw = socket.socket(addr[0], socket.SOCK_STREAM)
-        conn = [key, raw, raw, raw]
+        conn = [raw, raw, raw]
         phase = "connect"
         try:
             raw.settimeout(self.timeout)
             raw.connect(addr[-1])
             if secure:
                 phase = "tls"
-                conn[2] = conn[3] = self.context().wrap_socket(raw, server_hostname=host)
-            if not hasattr(conn[2], "readline"):
+                conn[1] = conn[2] = self.context().wrap_socket(raw, server_hostname=host)
+            if not hasattr(conn[1], "readline"):
                 # MicroPython sockets are streams; CPython's need a file object.
-                conn[3] = conn[2].makefile("rwb")
+                conn[2] = conn[1].makefile("rwb")
         except Exception as e:
-            _shut(conn[1:])
+            _shut(conn)
             raise wire.fail(phase, e, where)
         self.opened += 1
         return conn
@@ -172,12 +151,12 @@ class Transport:
         answer allows it, closed otherwise. `reused`: the method, when `conn` served an
         earlier request; then _Again is raised instead of the error when the connection
         broke before any byte of the answer and the request may go again."""
-        sock, stream = conn[2], conn[3]
+        sock, stream = conn[1], conn[2]
         phase = "send"
         line = b""
         try:
             # CPython wraps the raw socket into a new object: its timeout is the one.
-            (sock if hasattr(sock, "settimeout") else conn[1]).settimeout(self.timeout)
+            (sock if hasattr(sock, "settimeout") else conn[0]).settimeout(self.timeout)
             stream.write(head)
             if body:
                 stream.write(body)
@@ -187,16 +166,18 @@ class Transport:
             line = wire.readline(stream)
             answer, reuse = self._read(stream, line)
         except Exception as e:
-            _shut(conn[1:])
-            error = wire.fail(phase, e, where)
-            if (reused and not line and error.code in (52, 55, 56)
-                    and (not error.sent or reused in IDEMPOTENT)):
+            _shut(conn)
+            # Rebound, not a new local: `e` is dropped when the clause ends, so the error
+            # and this frame do not keep each other alive.
+            e = wire.fail(phase, e, where)
+            if (reused and not line and e.code in (52, 55, 56)
+                    and (not e.sent or reused in IDEMPOTENT)):
                 raise _Again()
-            raise error
+            raise e
         if reuse and self.keep_alive:
             self._conn = conn
         else:
-            _shut(conn[1:])
+            _shut(conn)
         return answer
 
     def _read(self, f, line):
@@ -206,7 +187,7 @@ class Transport:
             if not wire.header(wire.readline(f), headers):
                 break
         else:
-            raise TransportError(8, "more than %d HTTP header lines" % wire.MAX_HEADERS)
+            raise wire.fault("headers", wire.MAX_HEADERS)
         reuse = wire.reusable(line, headers)
         n = wire.body_length(headers, self.max_response)
         if n is None:

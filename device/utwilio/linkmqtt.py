@@ -34,15 +34,8 @@ class Channel:
 
     def __init__(self, url, device_id, token, cadata, verify, timeout):
         secure, host, port = _address(url)
-        context = None
-        if secure:
-            from utwilio import ca
-
-            if verify and cadata is None:
-                cadata = ca.load()
-            context = ca.context(cadata, verify)
         self.timeout_ms = timeout * 1000
-        self.conn = mqtt.Conn(host, port, context, self.timeout_ms)
+        self.conn = mqtt.Conn(host, port, (cadata, verify) if secure else None, self.timeout_ms)
         self.topic = "utw/v1/" + device_id + "/"
         self.client = mqtt.Client(device_id, device_id, token, KEEPALIVE, self.topic + "presence",
                                   OFFLINE, self.timeout_ms, self._message)

@@ -179,12 +179,14 @@ def fail(phase, e, where):
 
 
 class Conn:
-    """The socket under a Client: `context` is a tls.SSLContext or None (plain TCP)."""
+    """The socket under a Client: `tls` is (cadata, verify) as utwilio.ca takes them, or
+    None (plain TCP); the TLS context is made on the first connect."""
 
-    def __init__(self, host, port, context, timeout_ms):
+    def __init__(self, host, port, tls, timeout_ms):
         self.host = host
         self.port = port
-        self.context = context
+        self.tls = tls
+        self._context = None
         self.timeout = timeout_ms / 1000
         self.where = "%s:%d" % (host, port)
         self._sock = self._raw = None
@@ -212,14 +214,21 @@ class Conn:
                 raw.settimeout(self.timeout)  # for every read and write: waits use poll()
                 raw.connect(addr[-1])
                 self._sock = raw
-                if self.context is not None:
+                if self.tls is not None:
                     phase = "tls"
-                    self._sock = self.context.wrap_socket(raw, server_hostname=self.host)
+                    self._sock = self.context().wrap_socket(raw, server_hostname=self.host)
             else:
                 self.close()
         except Exception as e:
             self.close()
             raise fail(phase, e, self.where)
+
+    def context(self):
+        if self._context is None:
+            from utwilio import ca
+
+            self._context = ca.context(*self.tls)
+        return self._context
 
     def _read(self, n, ms, may_time_out):
         """Waits up to `ms` for the first byte with poll(), never with a socket timeout:

@@ -70,7 +70,7 @@ class Outbox:
                 new["check"] = r["maybe_sent"]
                 self._append(new)
             return r
-        self.twilio._message_form(to, message, None, None)  # bad input raises before it is kept
+        self.twilio.message_form(to, message)  # bad input raises before it is kept
         left, last, tried = self._drain(pending + [new], True)
         if tried is new and last is not None:
             last["queued"] = bool(left)
@@ -127,10 +127,10 @@ class Outbox:
         """Did Twilio create this message since the attempt? None when it cannot tell."""
         t = self.twilio
         query = form.encode([("To", rec["to"]), ("From", t.number), ("PageSize", "5")])
-        r = t._finish(t._get(t._messages_url() + "?" + bytes(query).decode()))
-        if r["statuscode"] != 200:
+        r = t.call("GET", t.messages_url + "?" + bytes(query).decode())
+        if r["statuscode"] != 200 or not isinstance(r["data"], dict):
             return None
-        for m in json.loads(r["body"]).get("messages", ()):
+        for m in r["data"].get("messages", ()):
             if (m.get("body") == rec["body"] and m.get("sid") not in self._sent
                     and _rfc2822(m["date_created"]) >= rec["at"] - _SLACK):
                 return True

@@ -2,14 +2,14 @@
 update, delete; Twilio's form encoding in, JSON out) and the named resources on it.
 
 Imported only by programs that use it: `import utwilio` and send() never load it.
-Every call returns the result dict send() returns, with the parsed JSON under `data`;
-`raise_errors=True` raises TwilioError instead. The README's operations table maps each
-operation of Twilio's API we cover to the call that does it."""
+Every call returns the result dict send() returns (utwilio.result: the parsed
+JSON under `data`); `raise_errors=True` raises TwilioError instead. The README's
+operations table maps each operation of Twilio's API we cover to the call that does it."""
 
-import json
+import gc
 import time
 
-from utwilio import API, _basic, form, validate
+from utwilio import API, Api, form, validate
 from utwilio.errors import TransportError, TwilioError
 
 V = "/2010-04-01"
@@ -66,15 +66,6 @@ def _check_sid(what, sid, prefixes):
     elif not ("A" <= head[:1] <= "Z" and "A" <= head[1:2] <= "Z"):
         head = "XX"
     validate.sid(what, sid, head)
-
-
-def _text(data):
-    if isinstance(data, str):
-        return data
-    try:
-        return str(data[:300], "utf-8")
-    except UnicodeError:
-        return repr(data[:300])
 
 
 def _retry_after(headers):
@@ -322,7 +313,7 @@ class Account:
         return self.resource("Tokens")
 
 
-class Client(Account):
+class Client(Account, Api):
     """`Client(account_sid, auth_token)`; with `api_key="SK…"` the second argument is
     that key's secret; with neither, the credentials named `credentials` (default
     "default", see utwilio.creds). Other options as for Twilio(), plus `hosts`
@@ -337,42 +328,14 @@ class Client(Account):
             account_sid, auth_token, api_key = creds.get(credentials or "default")
         elif credentials is not None:
             raise ValueError("give either account_sid and auth_token or credentials=, not both")
-        validate.sid("account_sid", account_sid, "AC")
-        validate.secret("auth_token", auth_token)
-        if api_key is not None:
-            validate.sid("api_key", api_key, "SK")
-        base_url = validate.base_url(base_url)
-        if transport is None:
-            from utwilio.http import for_url
-
-            transport = for_url(base_url, cadata, verify, timeout, keep_alive)
+        Api.__init__(self, account_sid, auth_token, api_key, base_url, cadata, verify,
+                     timeout, transport, raise_errors, keep_alive)
         Account.__init__(self, self, account_sid)
-        self.account_sid = account_sid
-        self.base_url = base_url
         self.hosts = {}
         hosts = hosts or {}
         for host in hosts:
             self.hosts[host] = validate.base_url(hosts[host])
-        self.transport = transport
-        self.raise_errors = raise_errors
         self.deadline = deadline
-        self._headers = {
-            "Authorization": _basic(api_key or account_sid, auth_token),
-            "Accept": "application/json",
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def close(self):
-        """Closes the connection kept by keep_alive=True (a later call reopens it)."""
-        close = getattr(self.transport, "close", None)
-        if close is not None:
-            close()
 
     @property
     def accounts(self):
@@ -410,14 +373,15 @@ class Client(Account):
             body = form.encode(_pairs(params or {}))
         elif params:
             path = _query(path, params)
-        return self._finish(self._send(method, self.url(host, path), body))
+        return self.finish(self._send(method, self.url(host, path), body))
 
     def _send(self, method, url, body):
         start = time.ticks_ms()
         pause = 1
         while True:
+            gc.collect()  # as in Api.call()
             try:
-                answer = self.transport.request(method, url, self._headers, body)
+                answer = self.transport.request(method, url, self.headers, body)
                 if answer[0] not in (429, 503):
                     return answer
                 wait = _retry_after(answer[1]) or 0
@@ -427,39 +391,10 @@ class Client(Account):
                     if method == "POST" and e.code not in (35, 60):  # 35, 60: handshake
                         message += ("; the request may have reached Twilio, so it was not "
                                     "repeated: check (e.g. messages.list) before sending again")
-                    return e.code, {}, message
-                answer, wait = (e.code, {}, e.message), 0
+                    return TransportError(e.code, message, e.sent)
+                answer, wait = e, 0
             wait = max(wait, pause)  # Retry-After is the least we wait
             pause *= 2
             if time.ticks_diff(time.ticks_ms(), start) + wait * 1000 > self.deadline * 1000:
                 return answer
             _sleep(wait)
-
-    def _finish(self, answer):
-        status, headers, data = answer
-        r = {"statuscode": status, "headers": headers, "data": None, "sid": None,
-             "status": None, "code": None, "message": None, "more_info": None}
-        parsed = None
-        if status < 100:
-            r["message"] = data
-        elif data and data[:1] in (b"{", b"[", "{", "["):
-            try:
-                parsed = json.loads(data)
-            except ValueError:
-                pass
-            except MemoryError:  # the answer came; say so rather than crash mid-loop
-                r["message"] = "out of memory reading the %d-byte answer" % len(data)
-        if 200 <= status < 300:
-            r["data"] = parsed
-            if isinstance(parsed, dict):
-                r["sid"] = parsed.get("sid")
-                r["status"] = parsed.get("status")
-        elif isinstance(parsed, dict):
-            r["code"] = parsed.get("code")
-            r["message"] = parsed.get("message")
-            r["more_info"] = parsed.get("more_info")
-        elif status >= 100:
-            r["message"] = _text(data) or "HTTP %d" % status
-        if self.raise_errors and not 200 <= status < 300:
-            raise TwilioError(status, r["message"], r["code"], r["more_info"], r)
-        return r

@@ -1,8 +1,15 @@
 """Checks run before anything touches the network: each error names the field,
-the bad value and the fix, and nothing is sent."""
+the bad value and the fix, and nothing is sent. The messages live in
+utwilio.invalid, loaded only when an input is bad (a board keeps its RAM otherwise)."""
 
 MAX_BODY = 1600
 MAX_MEDIA = 10
+
+
+def _bad(what, *args):
+    from utwilio import invalid
+
+    getattr(invalid, what)(*args)  # raises
 
 
 def _digits(s):
@@ -18,26 +25,15 @@ def _is_e164(s):
 
 def _text(field, value):
     if not isinstance(value, str):
-        raise TypeError("%s must be a str, got %s" % (field, type(value).__name__))
+        _bad("not_text", field, value)
     return value
-
-
-def _hint(value):
-    bare = value.replace(" ", "").replace("-", "").replace("(", "").replace(")", "")
-    if _digits(bare) and 8 <= len(bare) <= 15:
-        return " (did you mean '+%s'? E.164 numbers start with + and the country code)" % bare
-    return ""
 
 
 def phone(field, value):
     """`To`: an E.164 number, or `whatsapp:` + one."""
     _text(field, value)
-    bare = value[9:] if value.startswith("whatsapp:") else value
-    if not _is_e164(bare):
-        raise ValueError(
-            "%s must be an E.164 number like +15551234567 (or whatsapp:+15551234567), got %r%s"
-            % (field, value, _hint(bare))
-        )
+    if not _is_e164(value[9:] if value.startswith("whatsapp:") else value):
+        _bad("phone", field, value)
     return value
 
 
@@ -55,36 +51,26 @@ def sender(field, value):
         elif not ("0" <= c <= "9" or c == " "):
             ok = False
     if not ok or not letters:
-        raise ValueError(
-            "%s must be an E.164 number like +15551234567 or an alphanumeric sender ID "
-            "(1-11 letters, digits or spaces, at least one letter), got %r" % (field, value)
-        )
+        _bad("sender", field, value)
     return value
 
 
 def same_channel(to, from_):
     if to.startswith("whatsapp:") != from_.startswith("whatsapp:"):
-        raise ValueError(
-            "To %r and From %r must both be whatsapp: addresses or both plain numbers" % (to, from_)
-        )
+        _bad("channels", to, from_)
 
 
 def body(value, has_media):
     _text("message", value)
-    if not value and not has_media:
-        raise ValueError("message is empty: give the text to send (or a media_url for an MMS)")
-    if len(value) > MAX_BODY:
-        raise ValueError(
-            "message is %d characters; Twilio accepts at most %d: shorten it or split it"
-            % (len(value), MAX_BODY)
-        )
+    if (not value and not has_media) or len(value) > MAX_BODY:
+        _bad("body", value, MAX_BODY)
     return value
 
 
 def url(field, value):
     _text(field, value)
     if not (value.startswith("https://") or value.startswith("http://")) or " " in value:
-        raise ValueError("%s must be an http(s):// URL, got %r" % (field, value))
+        _bad("url", field, value)
     return value
 
 
@@ -93,11 +79,8 @@ def media_urls(value):
     if value is None:
         return []
     urls = [value] if isinstance(value, str) else value
-    if not isinstance(urls, (list, tuple)):
-        raise TypeError("media_url must be a str or a list of str, got %s" % type(value).__name__)
-    if len(urls) > MAX_MEDIA:
-        raise ValueError(
-            "media_url has %d URLs; Twilio accepts at most %d" % (len(urls), MAX_MEDIA))
+    if not isinstance(urls, (list, tuple)) or len(urls) > MAX_MEDIA:
+        _bad("media_urls", value, MAX_MEDIA)
     for u in urls:
         url("media_url", u)
     return urls
@@ -110,17 +93,14 @@ def sid(field, value, prefix):
         if not ("0" <= c <= "9" or "a" <= c <= "f" or "A" <= c <= "F"):
             ok = False
     if not ok:
-        raise ValueError(
-            "%s must be %s followed by 32 hex digits (see the Twilio console), got %r"
-            % (field, prefix, value)
-        )
+        _bad("sid", field, value, prefix)
     return value
 
 
 def secret(field, value):
     _text(field, value)
     if not value:
-        raise ValueError("%s is empty: copy it from the Twilio console" % field)
+        _bad("secret", field)
     return value
 
 
@@ -129,5 +109,5 @@ def base_url(value):
     if value.endswith("/"):
         value = value[:-1]
     if "/" in value[8:]:
-        raise ValueError("base_url must be scheme://host[:port] with no path, got %r" % value)
+        _bad("base_url", value)
     return value

@@ -1,5 +1,5 @@
 """HTTP/1.1 pieces shared by the blocking and the asyncio transport: URL split,
-request head, response-line parsing and the mapping of OS errors to codes."""
+request head, response-line parsing; failures become TransportErrors (fail())."""
 
 from utwilio.errors import TransportError
 
@@ -8,10 +8,6 @@ MAX_HEADERS = 64
 # The response headers a caller needs; every other header is read and dropped.
 KEEP = (b"content-length", b"transfer-encoding", b"connection", b"content-type",
         b"retry-after")
-ETIMEDOUT = 110
-ECONNREFUSED = 111
-ECONNRESET = 104
-EPIPE = 32
 
 
 def split_url(url):
@@ -59,21 +55,21 @@ def readline(f):
             return line  # no newline: the caller sees a cut-off answer
         if rest[-1] == 10:
             return line[: LINE - 2] + b"\r\n"
-    raise TransportError(8, "HTTP header line over %d bytes" % (LINE * MAX_HEADERS))
+    raise fault("long line", LINE * MAX_HEADERS)
 
 
 def status(line):
     if not line:
-        raise TransportError(52, "empty reply from server")
+        raise fault("empty")
     parts = line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not line.endswith(b"\n"):
-        raise TransportError(8, "not an HTTP response: %r" % line[:40])
+        raise fault("not http", line[:40])
     try:
         code = int(parts[1])
     except ValueError:
-        raise TransportError(8, "bad HTTP status line: %r" % line[:40])
+        raise fault("status line", line[:40])
     if code < 100 or code > 999:
-        raise TransportError(8, "bad HTTP status code: %d" % code)
+        raise fault("status code", code)
     return code
 
 
@@ -83,10 +79,10 @@ def header(line, headers):
     if line == b"\r\n" or line == b"\n":
         return False
     if not line.endswith(b"\n"):
-        raise TransportError(8, "connection ended inside the response headers")
+        raise fault("cut headers")
     i = line.find(b":")
     if i <= 0:
-        raise TransportError(8, "bad HTTP header line: %r" % line[:40])
+        raise fault("header", line[:40])
     name = line[:i].strip().lower()
     if name in KEEP:
         headers[name.decode()] = line[i + 1 :].strip().decode()
@@ -107,7 +103,7 @@ def body_length(headers, limit):
     if n is None:
         return None
     if not n.isdigit():
-        raise TransportError(8, "bad Content-Length: %r" % n)
+        raise fault("length", n)
     n = int(n)
     too_big(n, limit)
     return n
@@ -117,57 +113,41 @@ def chunk_size(line):
     try:
         return int(line.split(b";")[0].strip(), 16)
     except ValueError:
-        raise TransportError(8, "bad chunk size line: %r" % line[:40])
+        raise fault("chunk", line[:40])
 
 
 def too_big(n, limit):
     if n > limit:
-        raise TransportError(63, "response of %d bytes is over the %d-byte limit" % (n, limit))
+        raise fault("too big", (n, limit))
 
 
 def short(got, want):
     if got < want:
-        raise TransportError(18, "connection closed after %d of %d body bytes" % (got, want))
+        raise fault("short", (got, want))
 
 
-def _tls_text(up):
-    return "SSL" in up or "TLS" in up or "MBEDTLS" in up or "CERTIFICATE" in up
+def fault(kind, args=None):
+    """The TransportError `kind` names: codes and messages live in utwilio.failure,
+    loaded only when an answer is bad."""
+    try:
+        from utwilio.failure import fault
+    except MemoryError:
+        return TransportError(27, "out of memory")
+    return fault(kind, args)
 
 
 def fail(phase, exc, where):
-    """An OSError (or ssl error) at `phase` -> TransportError with a libcurl-style code.
-    The phase alone is not enough: asyncio streams do the TLS handshake on first write."""
-    error = _classify(phase, exc, where)
+    """An exception at `phase` -> TransportError with a libcurl-style code (see
+    utwilio.failure, loaded only when something failed); `sent` is True when the whole
+    request had gone out."""
+    if isinstance(exc, TransportError):
+        error = exc
+    else:
+        try:
+            from utwilio.failure import classify
+
+            error = classify(phase, exc, where)
+        except MemoryError:
+            error = TransportError(27, "out of memory talking to %s" % where)
     error.sent = phase == "receive"
     return error
-
-
-def _classify(phase, exc, where):
-    if isinstance(exc, TransportError):
-        return exc
-    if isinstance(exc, MemoryError):
-        return TransportError(27, "out of memory talking to %s" % where)
-    text = str(exc)
-    up = text.upper()
-    err = exc.args[0] if exc.args else None
-    if phase == "resolve" or "ADDRINFO" in up or type(exc).__name__ == "gaierror":
-        return TransportError(6, "could not resolve host %s (%s)" % (where, text))
-    if err == ETIMEDOUT or "TIMED OUT" in up:
-        return TransportError(28, "timed out during %s with %s" % (phase, where))
-    if phase == "tls" or _tls_text(up) or (isinstance(err, int) and err < -100):
-        if "VERIFY" in up or "CERTIFICATE" in up or "HOSTNAME" in up or err == -9984:
-            return TransportError(
-                60,
-                "TLS certificate of %s not trusted (%s): check cadata is the CA that signed "
-                "it, the host name and the device clock" % (where, text),
-            )
-        return TransportError(35, "TLS handshake with %s failed (%s)" % (where, text))
-    # With a timeout set, MicroPython connects in the background: a refusal may only
-    # show at the first write.
-    if phase == "connect" or err == ECONNREFUSED:
-        return TransportError(7, "could not connect to %s (%s)" % (where, text))
-    if phase == "send":
-        return TransportError(55, "sending to %s failed (%s)" % (where, text))
-    if err == ECONNRESET or "RESET" in up:
-        return TransportError(56, "connection reset by %s" % where)
-    return TransportError(56, "receiving from %s failed (%s)" % (where, text))

@@ -1,7 +1,9 @@
-"""Text safe inside XML 1.0: markup characters escaped, forbidden characters dropped.
+"""Text safe inside XML 1.0: markup characters escaped, forbidden characters dropped,
+a carriage return written `&#13;` (a parser turns a raw one into a line feed).
 
 Dropping (not escaping) control characters is the only way to stay well-formed:
-XML 1.0 has no escape for them, and Twilio rejects a document that holds one."""
+XML 1.0 has no escape for them, and Twilio rejects a document that holds one.
+The one TwiML writer's escaping: utwilio.reply and utwilio.twiml both use it."""
 
 
 def _allowed(ch):
@@ -17,6 +19,8 @@ def escape(text, quotes=True):
             text = "".join([c for c in text if _allowed(c)])
             break
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
     if quotes:
         text = text.replace('"', "&quot;").replace("'", "&apos;")
     return text

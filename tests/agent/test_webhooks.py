@@ -23,7 +23,7 @@ DECL = '<?xml version="1.0" encoding="UTF-8"?>'
 
 
 def twiml(text=None):
-    return DECL + ("<Response><Message>%s</Message></Response>" % text if text else "<Response/>")
+    return DECL + ("<Response><Message>%s</Message></Response>" % text if text else "<Response />")
 
 
 def stored(client):
@@ -153,18 +153,18 @@ def test_prefix_routing(clock):
         assert client.sms("garage: open door").text == twiml("Sent to garage.")
         assert client.sms("  Greenhouse :fan on").text == twiml("Sent to greenhouse.")
         r = client.sms("fan on")
-        assert r.text == twiml("Start with a device name, like &apos;garage: status&apos;. "
+        assert r.text == twiml("Start with a device name, like 'garage: status'. "
                                "Yours: garage, greenhouse.")
         assert "Yours" in client.sms("cellar: light on").text
         assert client.sms("garage:").text == twiml(
-            "Send a command for garage, like &apos;garage: status&apos;.")
+            "Send a command for garage, like 'garage: status'.")
         assert [(c.device, c.text) for c in stored(client)] == [
             ("greenhouse", "fan on"), ("garage", "open door")]
 
 
 def test_an_empty_command_is_not_stored(app_client):
     r = app_client.sms("   ")
-    assert r.text == twiml("Send a command for greenhouse, like &apos;status&apos;.")
+    assert r.text == twiml("Send a command for greenhouse, like 'status'.")
     assert stored(app_client) == []
 
 

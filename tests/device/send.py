@@ -1,15 +1,21 @@
 """Sends each message in args["sends"] and reports the results.
-args: base_url, ca (path of a DER file) or verify=False, mode (sync | async | callback),
+args: base_url, ca (path of a DER file, or a list) or verify=False, mode (sync | async | callback),
 timeout, raise_errors, api_key, keep_alive; each send: to, message, media_url, status_callback."""
 
 import devicetest
 from utwilio import Twilio, TwilioError
 
 a = devicetest.args()
+def read(name):
+    with open(name, "rb") as f:
+        return f.read()
+
+
 cadata = None
-if a.get("ca"):
-    with open(a["ca"], "rb") as f:
-        cadata = f.read()
+if isinstance(a.get("ca"), list):
+    cadata = [read(name) for name in a["ca"]]
+elif a.get("ca"):
+    cadata = read(a["ca"])
 t = Twilio(a.get("sid", "AC" + "0" * 32), a.get("token", "secret"), a.get("from", "+15550000001"),
            base_url=a["base_url"], cadata=cadata, verify=a.get("verify", True),
            timeout=a.get("timeout", 5), api_key=a.get("api_key"),

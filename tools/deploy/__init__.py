@@ -48,7 +48,9 @@ class Plan:
 
             out.append("config.json: %s" % json.dumps(config.masked(self.config),
                                                       ensure_ascii=False))
-        if self.ca:
+        if not self.ca:
+            out.append("ca.der: none (utwilio's bundled roots verify api.twilio.com)")
+        else:
             out.append("ca.der: %s" % self.ca.describe())
             if not self.ca.is_ca:
                 out.append("  warning: this certificate is not a CA; the board verifies "

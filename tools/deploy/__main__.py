@@ -11,8 +11,9 @@ secrets come from the environment (or --config FILE), never from flags:
   UTWILIO_WIFI_PASSWORD   with --wifi-ssid
   TWILIO_AUTH_TOKEN       with --account-sid (TWILIO_API_SECRET with --api-key)
   UTWILIO_AGENT_TOKEN     with --agent-url
-the board gets lib/utwilio/*.mpy, config.json (when settings are given) and ca.der
-(default: %r from certifi, the root that signs api.twilio.com).
+the board gets lib/utwilio/*.mpy, config.json (when settings are given) and, with
+--ca or --ca-name, ca.der: trusted beside the roots bundled in the package (%r, the
+root that signs api.twilio.com; see docs/tls.md).
 a virtual board for trying it: python -m tools.vboard""" % certs.TWILIO_ROOT
 
 
@@ -61,7 +62,7 @@ def choose_ca(a, settings):
         raise DeployError("which CA signs the agent's certificate? give it with --ca FILE, "
                           "or --ca-name 'ISRG Root X1' (Let's Encrypt) or another certifi "
                           "label")
-    return certs.from_bundle(certs.TWILIO_ROOT)
+    return None  # api.twilio.com's roots are bundled in utwilio/roots.py
 
 
 def main(argv=None):

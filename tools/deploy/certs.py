@@ -1,8 +1,9 @@
-"""The CA certificate the board trusts, as one DER certificate (ca.der).
+"""A CA certificate the board trusts beside the package's bundled roots (utwilio/roots.py,
+see docs/tls.md), as one DER certificate (ca.der): your agent tunnel's, say.
 
 The device's TLS (mbedTLS) reads one certificate from a DER buffer: a second one
-concatenated after it is ignored, so ca.der holds exactly one root. By default that
-is the root that signs api.twilio.com, taken from certifi's copy of Mozilla's bundle."""
+concatenated after it is ignored, so ca.der holds exactly one root, converted here from
+PEM when given as PEM."""
 
 import ssl
 from pathlib import Path
