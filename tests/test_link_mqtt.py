@@ -137,6 +137,26 @@ def test_the_delivery_statuses_of_its_alerts_reach_the_device(runtime, tmp_path,
     assert out["statuses"][-1]["status"] == "delivered"
 
 
+@pytest.mark.parametrize("use_async", [False, True], ids=["blocking", "async"])
+def test_the_link_verifies_the_brokers_certificate(runtime, mqtt_agent, broker, tmp_path,
+                                                   use_async):
+    """A broker whose certificate another CA signed is refused before any login."""
+    import ssl
+
+    import trustme
+
+    other = tmp_path / "other.der"
+    other.write_bytes(ssl.PEM_cert_to_DER_cert(trustme.CA().cert_pem.bytes().decode()))
+    from devicevm import result
+
+    out = result(runtime, "link_send.py", device_args(
+        mqtt_agent, broker, ca=str(other), calls=[{"op": "send", "name": "boot"}],
+        **{"async": use_async}))
+    assert out[0]["value"] is None
+    assert out[0]["error"].startswith(
+        "agent unreachable: TLS certificate of localhost:%d not trusted" % broker.port), out
+
+
 def test_a_device_reaches_only_its_own_topics(mqtt_agent, broker):
     """garage's login can neither read greenhouse's commands nor ack, send or alert
     for it; a wrong token cannot log in at all."""

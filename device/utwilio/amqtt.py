@@ -3,7 +3,7 @@ by an asyncio device."""
 
 import asyncio
 
-from utwilio.mqtt import fail
+from utwilio.mqttfail import fail
 
 
 async def io(conn, op):

@@ -13,9 +13,6 @@ import time
 from utwilio.errors import TransportError
 
 SLICE_MS = 500
-_REFUSED = ("", "unacceptable protocol version", "client id refused", "server unavailable",
-            "bad user name or password", "not authorized")
-
 
 def _str(value):
     b = value.encode() if isinstance(value, str) else value
@@ -58,10 +55,10 @@ class Client:
         got = yield from self._read(self.timeout_ms)
         if got is None or got[0] != 0x20 or len(got[1]) != 2:
             raise TransportError(8, "the broker did not accept the MQTT connection")
-        code = got[1][1]
-        if code:
-            raise TransportError(67, "the broker refused the login: %s" % (
-                _REFUSED[code] if code < len(_REFUSED) else "code %d" % code))
+        if got[1][1]:
+            from utwilio.mqttfail import refused
+
+            raise refused(got[1][1])
         self.connected = True
 
     def subscribe(self, topics):
@@ -155,29 +152,6 @@ class Client:
         return first[0], body
 
 
-def fail(phase, e, where):
-    """An exception at `phase` -> TransportError (codes as in utwilio.errors)."""
-    if isinstance(e, TransportError):
-        return e
-    if isinstance(e, MemoryError):
-        return TransportError(27, "out of memory talking to %s" % where)
-    text = str(e)
-    up = text.upper()
-    err = e.args[0] if e.args else None
-    if err == 110 or "TIMED OUT" in up:
-        return TransportError(28, "timed out during %s with %s" % (phase, where))
-    if phase == "tls" or "SSL" in up or "CERTIFICATE" in up or (
-            isinstance(err, int) and err < -100):
-        if "VERIFY" in up or "CERTIFICATE" in up or "HOSTNAME" in up or err == -9984:
-            return TransportError(60, "TLS certificate of %s not trusted (%s): check cadata "
-                                  "is the CA that signed it, the host name and the device "
-                                  "clock" % (where, text))
-        return TransportError(35, "TLS handshake with %s failed (%s)" % (where, text))
-    if phase == "connect" or err == 111:
-        return TransportError(7, "could not connect to %s (%s)" % (where, text))
-    return TransportError(56, "connection to %s lost during %s (%s)" % (where, phase, text))
-
-
 class Conn:
     """The socket under a Client: `tls` is (cadata, verify) as utwilio.ca takes them, or
     None (plain TCP); the TLS context is made on the first connect."""
@@ -221,6 +195,8 @@ class Conn:
                 self.close()
         except Exception as e:
             self.close()
+            from utwilio.mqttfail import fail
+
             raise fail(phase, e, self.where)
 
     def context(self):
