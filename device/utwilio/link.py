@@ -26,16 +26,18 @@ def _word(field, value):
         if not ("a" <= c <= "z" or "A" <= c <= "Z" or "0" <= c <= "9" or c in "-_."):
             ok = False
     if not ok:
-        raise ValueError("%s must be 1-64 letters, digits, '-', '_' or '.' like 'greenhouse-1', "
-                         "got %r" % (field, value))
+        from utwilio.linkfail import word
+
+        raise word(field, value)
     return value
 
 
 def _text(field, value, limit):
     if isinstance(value, str) and 0 < len(value) <= limit:
         return value
-    got = "%d characters" % len(value) if isinstance(value, str) and value else repr(value)
-    raise ValueError("%s must be a str of 1-%d characters, got %s" % (field, limit, got))
+    from utwilio.linkfail import text
+
+    raise text(field, value, limit)
 
 
 def _channel(url):
@@ -49,8 +51,9 @@ def _channel(url):
             from utwilio.linkhttp import Channel
 
             return Channel
-    raise ValueError("agent_url must be an http(s):// URL (the agent) or an mqtt(s):// URL "
-                     "(its broker), got %r" % (url,))
+    from utwilio.linkfail import url as bad_url
+
+    raise bad_url(url)
 
 
 def _well_formed(cmds):
@@ -82,11 +85,11 @@ class Link:
                  timeout=15):
         channel = _channel(agent_url)
         _word("device_id", device_id)
-        if not isinstance(token, str) or not token:
-            raise ValueError("token must be the device's token, a non-empty str (from "
-                             "`utwilio-agent device add NAME`)")  # never echo a secret
-        if not isinstance(wait, int) or not 0 <= wait <= 60:
-            raise ValueError("wait must be whole seconds from 0 to 60, got %r" % (wait,))
+        if not isinstance(token, str) or not token or not isinstance(wait, int) or not (
+                0 <= wait <= 60):
+            from utwilio.linkfail import settings
+
+            raise settings(token, wait)
         self.channel = channel(agent_url, device_id, token, cadata, verify, timeout)
         self.wait = wait
         self.command = None
@@ -279,12 +282,9 @@ class Link:
         if 200 <= status < 300 and isinstance(obj, dict):
             self.error = None
             return obj
-        why = obj.get("error") if isinstance(obj, dict) else None
-        if not why:
-            why = data[:80] if isinstance(data, (bytes, str)) else repr(data)[:80]
-        self.error = "agent answered HTTP %d: %s" % (status, why)
-        if isinstance(obj, dict) and obj.get("retry_after") is not None:
-            self.error += " (retry after %s s)" % obj["retry_after"]
+        from utwilio.linkfail import answer
+
+        self.error = answer(status, data, obj)
         return None
 
     def _commands(self, reply):
@@ -294,7 +294,7 @@ class Link:
         cmds = answer.get("commands", ()) if answer is not None else ()
         if answer is None or not _well_formed(cmds):
             if answer is not None:
-                self.error = "agent sent a malformed command list: %s" % repr(answer)[:80]
+                self.error = "agent sent a malformed command list: " + repr(answer)[:80]
             self._fail()
             return ()
         self.failures = 0
