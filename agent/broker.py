@@ -120,7 +120,10 @@ def add_device(folder, device_id, token):
     _write_passwd(folder / "passwd", entries)
     try:
         pid = int((folder / "mosquitto.pid").read_text().split()[0])
+        # A stale pid file may name another process now: SIGHUP would end most.
+        if b"mosquitto" not in Path("/proc/%d/cmdline" % pid).read_bytes():
+            return False
         os.kill(pid, signal.SIGHUP)
-    except (FileNotFoundError, ValueError, IndexError, ProcessLookupError, PermissionError):
+    except (OSError, ValueError, IndexError):
         return False
     return True
