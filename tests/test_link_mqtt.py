@@ -432,3 +432,27 @@ def test_malformed_events_and_alerts_are_answered_400(mqtt_agent, broker):
         c.disconnect()
     assert sorted((a["ref"], a["status"]) for a in answers) == [(1, 400), (2, 400)]
     assert "name must be" in answers[0]["body"]["error"] + answers[1]["body"]["error"]
+
+
+def test_two_agents_split_the_acks_and_nothing_runs_twice(runtime, mqtt_agent, broker, sandbox,  # noqa: F811
+                                                          background):  # noqa: F811
+    """A second agent on the same store, with its own broker account: both publish
+    heads, the acks go to one or the other ($share), each command runs once, in order."""
+    second = with_mqtt(RealAgent(mqtt_agent.path.parent, sandbox.url), broker)
+    broker.add_agent("utwilio-agent-2", "second-agent-password")
+    second.environ = dict(second.environ, UTWILIO_MQTT_USERNAME="utwilio-agent-2",
+                          UTWILIO_MQTT_PASSWORD="second-agent-password")
+    second.start()
+    try:
+        device = background(runtime, "link_commands.py", device_args(mqtt_agent, broker))
+        # Queued, not texted: a webhook's TwiML reply waits in the agent that took it,
+        # and the ack may go to the other one (then the reply goes by REST).
+        queue(mqtt_agent, "fan 1", *FANS)
+        queue(mqtt_agent, "quit")
+        out = device.result(timeout=150)
+    finally:
+        second.stop()
+    assert out["ran"] == RAN
+    assert out["error"] is None and out["failures"] == 0
+    log = broker.log()
+    assert "as utwilio-agent-2 " in log and "as utwilio-agent " in log
