@@ -36,6 +36,7 @@ class Agent(Inbound, Delivery, Alerts, Outbox, Housekeeping):
         self.tokens = {}  # device id -> token hash
         self._owners = {}  # token hash -> device id
         self._polls = {}  # device id -> set of futures of waiting polls
+        self.wakers = []  # fn(device id): news for a device (the MQTT bridge publishes it)
         self._replies = {}  # command id -> future of the webhook waiting for its reply
         self._outbox_wake = asyncio.Event()
         self._in_flight = set()
@@ -114,6 +115,8 @@ class Agent(Inbound, Delivery, Alerts, Outbox, Housekeeping):
     # -- wake-ups ----------------------------------------------------------------------
 
     def _wake(self, device_id):
+        for waker in self.wakers:
+            waker(device_id)
         for future in self._polls.pop(device_id, ()):
             if not future.done():
                 future.set_result(None)

@@ -52,9 +52,17 @@ def create_app(config, store=None, clock=time.time, rest=None):
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await agent.start()
+        bridge = None
+        if config.mqtt_url:
+            from .mqtt import Bridge
+
+            bridge = app.state.mqtt = Bridge(agent)
+            await bridge.start()
         try:
             yield
         finally:
+            if bridge is not None:
+                await bridge.stop()
             await agent.stop()
 
     app = Starlette(

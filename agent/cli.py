@@ -7,6 +7,7 @@
     utwilio-agent device remove NAME
     utwilio-agent send DEVICE COMMAND... [--wait S]
     utwilio-agent db copy --from agent.db       # SQLite -> the configured PostgreSQL
+    utwilio-agent broker-config [DIR] [--certfile PEM --keyfile PEM]
 
 Each takes --config FILE (before or after the command; default $UTWILIO_AGENT_CONFIG,
 else ./utwilio-agent.toml; a relative `database` in it is relative to the file) and
@@ -34,6 +35,10 @@ def _config(path):
         config.database = str(here / config.database)
     if config.tls_cert:
         config.tls_cert, config.tls_key = str(here / config.tls_cert), str(here / config.tls_key)
+    if config.mqtt_ca:
+        config.mqtt_ca = str(here / config.mqtt_ca)
+    if config.mqtt_broker_dir:
+        config.mqtt_broker_dir = str(here / config.mqtt_broker_dir)
     return config
 
 
@@ -151,6 +156,12 @@ def device_add(config, args):
               "working)" % args.name, file=sys.stderr)
         return 1
     token, _ = issued
+    if config.mqtt_broker_dir:
+        from . import broker
+
+        if broker.add_device(config.mqtt_broker_dir, args.name, token) is None:
+            print("note: no broker login for %r: run `utwilio-agent broker-config` first, "
+                  "then `device add %s --rotate`" % (args.name, args.name), file=sys.stderr)
     print(token)
     print("the token for %r (shown once; the agent keeps only its hash)" % args.name,
           file=sys.stderr)
@@ -229,6 +240,36 @@ def db_copy(config, args):
     return 0
 
 
+def broker_config(config, args):
+    from . import broker
+
+    folder = args.dir or config.mqtt_broker_dir
+    if not config.mqtt_url or not folder:
+        raise ConfigError("broker-config needs [mqtt] url (the address the broker serves) and "
+                          "a DIR (or [mqtt] broker_dir)")
+    if not config.mqtt_password:
+        raise ConfigError("set UTWILIO_MQTT_PASSWORD: the agent's broker password (its user "
+                          "is UTWILIO_MQTT_USERNAME, default utwilio-agent)")
+    try:
+        devices = broker.write(folder, config.mqtt_url, config.mqtt_username,
+                               config.mqtt_password, args.certfile or "", args.keyfile or "")
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    print("wrote %s; run: mosquitto -c %s" % (", ".join(broker.FILES),
+                                               Path(folder).resolve() / "mosquitto.conf"))
+
+    async def work(agent):
+        return sorted(agent.tokens)
+
+    missing = sorted(set(asyncio.run(_with_store(config, work))) - set(devices))
+    if missing:
+        print("no broker login yet for %s: their tokens are not kept; give each one with "
+              "`utwilio-agent device add NAME --rotate`%s" % (", ".join(missing), "" if
+              folder == config.mqtt_broker_dir else " after setting [mqtt] broker_dir"),
+              file=sys.stderr)
+    return 0
+
+
 def parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default=argparse.SUPPRESS,
@@ -273,6 +314,12 @@ def parser():
                                "PostgreSQL database in the configuration")
     cp.add_argument("--from", dest="source", required=True, help="the SQLite file")
     cp.set_defaults(run=db_copy)
+    b = sub.add_parser("broker-config", parents=[common],
+                       help="write a Mosquitto configuration for [mqtt] url")
+    b.add_argument("dir", nargs="?", help="where to write it (default: [mqtt] broker_dir)")
+    b.add_argument("--certfile", help="the broker's certificate chain (PEM), for mqtts://")
+    b.add_argument("--keyfile", help="its private key (PEM)")
+    b.set_defaults(run=broker_config)
     return p
 
 

@@ -16,6 +16,11 @@ which come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN so that the file can be s
     [twilio]
     number = "+15005550006"       # From for alerts; replies go from the number texted
 
+    [mqtt]                        # optional: devices on a broker too (docs/mqtt.md)
+    url = "mqtts://broker.example.com:8883"   # login: UTWILIO_MQTT_USERNAME/_PASSWORD
+    ca = "broker-ca.pem"          # the CA of the broker's certificate ("": the system's)
+    broker_dir = "mosquitto"      # where `broker-config` writes Mosquitto's files
+
     [devices.greenhouse]
     numbers = ["+15005550006"]    # routing = "number"
     allow = ["+15551234567"]      # who may command it
@@ -100,6 +105,12 @@ class Config:
     twilio_base_url: str = "https://api.twilio.com"
     twilio_number: str = ""
     devices: dict = field(default_factory=dict)
+    mqtt_url: str = ""  # [mqtt]: the link over a broker too (agent/mqtt.py)
+    mqtt_ca: str = ""  # PEM CA file for an mqtts:// broker ("": the system's)
+    mqtt_resend: float = 10.0  # s between publishes of a head not yet acknowledged
+    mqtt_broker_dir: str = ""  # where `broker-config` wrote Mosquitto's files
+    mqtt_username: str = "utwilio-agent"  # from UTWILIO_MQTT_USERNAME
+    mqtt_password: str = ""  # from UTWILIO_MQTT_PASSWORD
 
     def device_for_number(self, number):
         for device in self.devices.values():
@@ -119,6 +130,7 @@ _AGENT_KEYS = {
     "tls_key": str,
 }
 _TWILIO_KEYS = {"base_url": str, "number": str}
+_MQTT_KEYS = {"url": str, "ca": str, "resend": float, "broker_dir": str}
 _DEVICE_KEYS = {
     "numbers": list, "allow": list, "contacts": list, "number": str, "ttl": float,
     "queue_cap": int, "alerts_per_hour": int, "alert_cooldown": float,
@@ -247,11 +259,11 @@ def parse(text, environ=None, source="the configuration"):
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError("%s is not valid TOML: %s" % (source, error)) from None
-    unknown = sorted(set(data) - {"agent", "twilio", "devices"})
+    unknown = sorted(set(data) - {"agent", "twilio", "devices", "mqtt"})
     if unknown:
-        raise ConfigError("unknown table [%s] in %s;%s known: [agent], [twilio], [devices.NAME]"
-                          % (unknown[0], source,
-                             _did_you_mean(unknown[0], ("agent", "twilio", "devices"))))
+        raise ConfigError("unknown table [%s] in %s;%s known: [agent], [twilio], [mqtt], "
+                          "[devices.NAME]" % (unknown[0], source,
+                             _did_you_mean(unknown[0], ("agent", "twilio", "mqtt", "devices"))))
     values = _section("agent", data.get("agent", {}), _AGENT_KEYS)
     twilio = _section("twilio", data.get("twilio", {}), _TWILIO_KEYS)
     devices = data.get("devices", {})
@@ -270,7 +282,24 @@ def parse(text, environ=None, source="the configuration"):
     config.dashboard_password = env.get("UTWILIO_DASHBOARD_PASSWORD", "")
     config.database = env.get("UTWILIO_AGENT_DATABASE") or config.database
     config.public_url = config.public_url.rstrip("/")
+    _mqtt(config, _section("mqtt", data.get("mqtt", {}), _MQTT_KEYS), env)
     return _check(config)
+
+
+def _mqtt(config, values, env):
+    url = values.get("url", "")
+    if url and not re.match(r"mqtts?://[^/?#:]+(:[0-9]{1,5})?/?\Z", url):
+        raise ConfigError('mqtt.url must be the broker like "mqtts://broker.example.com:8883" '
+                          "(credentials come from UTWILIO_MQTT_USERNAME and "
+                          "UTWILIO_MQTT_PASSWORD), got %r" % url)
+    if values.get("resend", 10.0) <= 0:
+        raise ConfigError("mqtt.resend must be more than 0 seconds")
+    config.mqtt_url = url
+    config.mqtt_ca = values.get("ca", "")
+    config.mqtt_resend = values.get("resend", 10.0)
+    config.mqtt_broker_dir = values.get("broker_dir", "")
+    config.mqtt_username = env.get("UTWILIO_MQTT_USERNAME", "utwilio-agent")
+    config.mqtt_password = env.get("UTWILIO_MQTT_PASSWORD", "")
 
 
 def load(path, environ=None):

@@ -63,13 +63,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def answer(self, status, obj):
         body = json.dumps(obj, ensure_ascii=False).encode()
+        keep = self.server.agent.keep_alive  # pyright: ignore[reportAttributeAccessIssue]
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
+        if not keep:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
-        self.close_connection = True
+        self.close_connection = not keep
 
     def body(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -110,9 +112,10 @@ class FakeAgent:
     wait of each) record what the device sent, `resets` the connections reset;
     `alert_answers` scripts the next answers to POST /alerts."""
 
-    def __init__(self, devices=None, ssl_context=None):
+    def __init__(self, devices=None, ssl_context=None, keep_alive=False):
         self.devices = devices or {"dev-1": "token-1"}
         self.ssl_context = ssl_context
+        self.keep_alive = keep_alive  # answers keep the connection (HTTP/1.1) if True
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
         self.connections = set()
@@ -278,8 +281,9 @@ class FakeAgent:
 class LossyProxy:
     """A loopback TCP proxy in front of an agent that loses the first `lose` requests
     whose request line contains `match` (closes them unforwarded), so the real agent
-    sees a lost ack and delivers the command again. One request per connection, as the
-    device sends them (Connection: close)."""
+    sees a lost ack and delivers the command again. One request per connection: it
+    asks the agent to close after each answer (Connection: close), so a device that
+    keeps connections alive opens a new one for the next request."""
 
     def __init__(self, target_port, match=b"/ack ", lose=1):
         self.target_port = target_port
@@ -324,6 +328,8 @@ class LossyProxy:
                 self.lose -= 1
                 self.lost.append(line.decode())
                 return
+            head, _, rest = request.partition(b"\r\n")
+            request = head + b"\r\nConnection: close\r\n" + rest
             with socket.create_connection(("127.0.0.1", self.target_port), timeout=90) as up:
                 up.sendall(request)
                 while True:

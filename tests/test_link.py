@@ -164,10 +164,14 @@ HEAP = 128 * 1024  # the scripts are compiled from source on the VM (asyncio nee
 SLACK = 512  # bytes; a leaked socket, response or exception chain costs more per round
 
 
-@pytest.mark.parametrize("use_async", [False, True], ids=["blocking", "async"])
-def test_outages_are_survived_without_leaks(runtime, agent, use_async):
+@pytest.mark.parametrize("use_async, keep_alive", [(False, False), (True, False), (False, True)],
+                         ids=["blocking", "async", "blocking-keep-alive"])
+def test_outages_are_survived_without_leaks(runtime, agent, use_async, keep_alive):
     """Each round: connections refused three times, reset three times, then a command
-    served. Heap in use and open descriptors once the ring is full, and at the end."""
+    served. Heap in use and open descriptors once the ring is full, and at the end.
+    With an agent that keeps connections alive, the link's kept connection is cut by
+    each outage and replaced."""
+    agent.keep_alive = keep_alive
     args = device_args(agent, control=agent.control_url(), rounds=ROUNDS, backoff_ms=[2, 8],
                        marks=[FULL, ROUNDS - 1], **{"async": use_async})
     out = result(runtime, "link_outage.py", args,
@@ -229,7 +233,11 @@ def test_import_utwilio_does_not_load_the_link(runtime):
     out = result(runtime, "link_import.py")
     assert "utwilio.link" not in out["core"]
     assert sorted(set(out["link"]) - set(out["core"])) == ["utwilio.link"]
-    assert sorted(set(out["made"]) - set(out["link"])) == ["utwilio.http", "utwilio.wire"]
+    assert sorted(set(out["made"]) - set(out["link"])) == ["utwilio.http", "utwilio.linkhttp",
+                                                           "utwilio.wire"]
+    # An MQTT device loads nothing of HTTP, an HTTP device nothing of MQTT.
+    out = result(runtime, "link_import.py", {"url": "mqtt://127.0.0.1:9"})
+    assert sorted(set(out["made"]) - set(out["link"])) == ["utwilio.linkmqtt", "utwilio.mqtt"]
 
 
 # --- pure logic, on CPython ----------------------------------------------------------
@@ -286,7 +294,7 @@ def test_the_ring_forgets_the_oldest_command():
     cmds = [{"id": "CM%d" % i, "name": "fan", "args": str(i)} for i in range(RECENT + 1)]
     for cmd in cmds:
         assert link._recall(cmd) is None
-        assert link._run(cmd) == [cmd["id"], "fan " + cmd["args"]]
+        assert link._drive(link._run(cmd)) == [cmd["id"], "fan " + cmd["args"]]
     assert link._recall(cmds[0]) is None
     assert link._recall(cmds[1]) == ["CM1", "fan 1"]
     assert len(link._recent) == RECENT
@@ -294,13 +302,14 @@ def test_the_ring_forgets_the_oldest_command():
 
 def test_unknown_commands_list_the_known_ones():
     link = _link()
-    assert link._run({"id": "CM1", "name": "fan"})[1] == (
+    run = lambda cmd: link._drive(link._run(cmd))  # noqa: E731
+    assert run({"id": "CM1", "name": "fan"})[1] == (
         "unknown command 'fan'; try: (none: no handlers registered)")
     link.on("Status", lambda args: "ok")
     link.on("fan", lambda args: "on")
-    assert link._run({"id": "CM2", "name": "x" * 30})[1] == (
+    assert run({"id": "CM2", "name": "x" * 30})[1] == (
         "unknown command '%s'; try: fan, status" % ("x" * 20))
-    assert link._run({"id": "CM3", "name": "STATUS"})[1] == "ok"
+    assert run({"id": "CM3", "name": "STATUS"})[1] == "ok"
 
 
 @pytest.mark.parametrize("call, message", [
@@ -311,7 +320,7 @@ def test_unknown_commands_list_the_known_ones():
     (lambda L: L("http://agent", "dev-1", b"s3cret"), "token must be the device's token, a "),
     (lambda L: L("http://agent", "dev-1", "t", wait=61), "wait must be whole seconds from 0"),
     (lambda L: L("https://agent", "dev-1", "t", cadata=b"-----BEGIN CERTIFICATE-----")
-     .transport.context(), "cadata is a PEM certificate"),
+     .channel.transport.context(), "cadata is a PEM certificate"),
     (lambda L: L("http://agent", "dev-1", "t").on("fan on", print), "command name must be"),
     (lambda L: L("http://agent", "dev-1", "t").send(""),
      "name must be a str of 1-64 characters, got ''"),
@@ -341,7 +350,7 @@ def test_https_uses_ca_der_like_twilio(tmp_path, monkeypatch, ca):
     der = ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())
     (tmp_path / "ca.der").write_bytes(der)
     monkeypatch.chdir(tmp_path)
-    assert cas.certificates(Link("https://agent", "dev-1", "t").transport.cadata) == [
+    assert cas.certificates(Link("https://agent", "dev-1", "t").channel.transport.cadata) == [
         *ROOTS, der]
 
 
@@ -457,6 +466,8 @@ def test_a_text_is_answered_by_the_device_through_the_real_agent(runtime, real_a
     assert out["ran"][:5] == [["fan", "on"], ["status", ""], ["boom", "11"], ["fan", "🌀 max"],
                               ["quit", ""]]
     assert out["error"] is None and out["failures"] == 0
+    if mode == "run":  # keep-alive: every poll and ack on one connection
+        assert out["opened"] == 1
 
 
 def sandbox_messages(sandbox, to):
@@ -521,7 +532,8 @@ def test_a_lost_ack_makes_the_real_agent_redeliver_and_the_device_runs_it_once(
 
 # --- on a small heap, precompiled as on a board ---------------------------------------
 
-LINK_MODULES = ("__init__", "errors", "form", "validate", "http", "wire", "ahttp", "link")
+LINK_MODULES = ("__init__", "errors", "form", "validate", "http", "wire", "ahttp", "link",
+                "linkasync", "linkhttp")
 SMALL_HEAP = 60 * 1024  # measured minimum for one poll, blocking or asyncio: 50-51 KB
 
 
@@ -588,10 +600,10 @@ def test_run_outlives_an_exception_outside_the_handlers(monkeypatch, capsys):
     link = _link(wait=20, timeout=5)
     link.on("quit", lambda args: link.stop())
     quit_cmd = b'{"commands": [{"id": "CM1", "name": "quit", "args": ""}]}'
-    link.transport = _FlakyTransport([MemoryError("memory allocation failed"),
+    link.channel.transport = _FlakyTransport([MemoryError("memory allocation failed"),
                                       (200, quit_cmd), (200, b'{"ok": true}')])
     link.run()
-    assert link.transport.requests == [("GET", "/commands?wait=20", 25),
+    assert link.channel.transport.requests == [("GET", "/commands?wait=20", 25),
                                        ("GET", "/commands?wait=20", 25),
                                        ("POST", "/commands/CM1/ack", 5)]
     assert capsys.readouterr().out == ("utwilio.link: MemoryError: memory allocation failed; "

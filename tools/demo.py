@@ -5,7 +5,9 @@ temperature alert; the phone texts "led on" and "status"; the board answers thro
 the agent and the replies reach the phone.
 
     .venv/bin/python tools/demo.py          # prints the transcript, stops everything
-    .venv/bin/python tools/demo.py --keep   # then keeps it all running (Ctrl-C ends)"""
+    .venv/bin/python tools/demo.py --keep   # then keeps it all running (Ctrl-C ends)
+    .venv/bin/python tools/demo.py --mqtt   # the board's link over Mosquitto (TLS),
+                                            # configured by `utwilio-agent broker-config`"""
 
 import argparse
 import json
@@ -68,6 +70,7 @@ class Demo:
         self.ctx = ssl.create_default_context(cafile=str(self.ca_pem))
         self.agent = None
         self.sandbox_url = self.agent_url = None
+        self.broker = self.broker_url = None
 
     # -- the pieces ----------------------------------------------------------------
 
@@ -80,7 +83,7 @@ class Demo:
         self.sandbox_url = server.url.replace("127.0.0.1", "localhost")
         return server
 
-    def start_agent(self, dashboard_password):
+    def start_agent(self, dashboard_password, mqtt=False):
         port = _free_port()
         self.agent_url = "http://127.0.0.1:%d" % port
         config = self.work / "agent.toml"
@@ -95,6 +98,9 @@ class Demo:
                    UTWILIO_DASHBOARD_PASSWORD=dashboard_password,
                    SSL_CERT_FILE=str(self.ca_pem))  # the agent trusts the sandbox's CA
         agent_cli = [sys.executable, "-m", "utwilio_agent", "--config", str(config)]
+        if mqtt:
+            env["UTWILIO_MQTT_PASSWORD"] = secrets.token_urlsafe(24)
+            self.start_broker(config, agent_cli, env)
         added = subprocess.run(agent_cli + ["device", "add", DEVICE], env=env,
                                capture_output=True, text=True, timeout=60)
         if added.returncode != 0:
@@ -110,6 +116,42 @@ class Demo:
                   % (settings.DEFAULT_ACCOUNT_SID, self._number_sid()),
                   {"SmsUrl": self.agent_url + "/twilio/sms"}, auth=True)
         return token
+
+    def start_broker(self, config, agent_cli, env):
+        """Mosquitto with TLS (the run's CA), configured by `utwilio-agent broker-config`."""
+        self.broker_url = "mqtts://localhost:%d" % _free_port()
+        folder = self.work / "broker"
+        with open(config, "a", encoding="utf-8") as f:
+            f.write('\n[mqtt]\nurl = "%s"\nca = "%s"\nbroker_dir = "%s"\n'
+                    % (self.broker_url, self.ca_pem, folder))
+        cert = self.ca.issue_cert("localhost", "127.0.0.1")
+        cert.cert_chain_pems[0].write_to_path(str(self.work / "broker-cert.pem"))
+        cert.private_key_pem.write_to_path(str(self.work / "broker-key.pem"))
+        made = subprocess.run(agent_cli + [
+            "broker-config", "--certfile", str(self.work / "broker-cert.pem"),
+            "--keyfile", str(self.work / "broker-key.pem")], env=env, capture_output=True,
+            text=True, timeout=60)
+        if made.returncode != 0:
+            raise SystemExit("utwilio-agent broker-config failed: %s" % made.stderr)
+        if os.geteuid() == 0:  # as root Mosquitto drops to user mosquitto: keep this run's
+            with open(folder / "mosquitto.conf", "a") as f:  # private temp folder readable
+                f.write("user root\n")
+        log = open(self.work / "mosquitto.log", "wb")
+        self.broker = subprocess.Popen(
+            [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c",
+             str(folder / "mosquitto.conf")], stdout=log, stderr=log, start_new_session=True)
+        log.close()
+        _wait_until(lambda: (folder / "mosquitto.pid").exists() or self.broker.poll() is not None,
+                    20, "mosquitto to start")
+        if self.broker.poll() is not None:
+            raise SystemExit("mosquitto exited: %s"
+                             % (self.work / "mosquitto.log").read_text()[-2000:])
+        time.sleep(0.2)
+
+    def stop_broker(self):
+        if self.broker is not None and self.broker.poll() is None:
+            self.broker.terminate()
+            self.broker.wait(10)
 
     def stop_agent(self):
         if self.agent is not None and self.agent.poll() is None:
@@ -195,16 +237,20 @@ def _device_lines(text):
         say("   device| " + line)
 
 
-def story(demo, board, keep):
+def story(demo, board, keep, mqtt=False):
     password = secrets.token_urlsafe(9)
     sandbox = demo.start_sandbox()
     try:
         say("1. Twilio sandbox at %s (HTTPS, certificate from a CA made for this run)"
             % demo.sandbox_url)
-        token = demo.start_agent(password)
+        token = demo.start_agent(password, mqtt)
         say("2. agent at %s (utwilio-agent serve, pid %d); `utwilio-agent device add %s` "
             "issued the board's token; %s's SMS webhook -> %s/twilio/sms"
             % (demo.agent_url, demo.agent.pid, DEVICE, NUMBER, demo.agent_url))
+        if mqtt:
+            say("   broker: Mosquitto at %s (pid %d, TLS), its config, logins and per-device "
+                "topic rules written by `utwilio-agent broker-config`; `device add` gave the "
+                "board its login" % (demo.broker_url, demo.broker.pid))
         board.start()
         lines = []
         version = deploy(board.port, {
@@ -233,7 +279,14 @@ def story(demo, board, keep):
                             30, "the alert")[0]
         say("   phone  < %s: %s" % (alert["from"], alert["body"]))
 
-        say("\n5. the board listens for texts through the agent (sms_commands.py)")
+        if mqtt:
+            say("\n   one URL changed in the board's config.json: agent.url = %s"
+                % demo.broker_url)
+            board.exec("import json\nc = json.load(open('config.json'))\n"
+                       "c['agent']['url'] = %r\njson.dump(c, open('config.json', 'w'))"
+                       % demo.broker_url, timeout=30)
+        say("\n5. the board listens for texts through the agent%s (sms_commands.py)"
+            % (" over MQTT" if mqtt else ""))
         out = {}
         listening = threading.Thread(target=lambda: out.update(text=board.exec(
             "import machine, sms_commands\nsms_commands.main(handled=2, wait=10)\n"
@@ -258,6 +311,7 @@ def story(demo, board, keep):
             board.exec(KEEP_RUNNING, timeout=None)
     finally:
         demo.stop_agent()
+        demo.stop_broker()
         sandbox.stop()
 
 
@@ -273,14 +327,17 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--keep", action="store_true",
                    help="keep the sandbox, the agent and the board running; print their URLs")
+    p.add_argument("--mqtt", action="store_true",
+                   help="the board's link over a Mosquitto broker (TLS) instead of HTTP")
     args = p.parse_args(argv)
     say("utwilio demo: a board texts you, and you text it back\n")
     work = Path(tempfile.mkdtemp(prefix="utwilio-demo-"))
     board = VirtualBoard()
     try:
-        story(Demo(work), board, args.keep)
+        story(Demo(work), board, args.keep, args.mqtt)
     except KeyboardInterrupt:
-        say("\nstopped: the board, the agent and the sandbox are down.")
+        say("\nstopped: the board, the agent%s and the sandbox are down."
+            % (", the broker" if args.mqtt else ""))
     finally:
         board.stop()
         shutil.rmtree(work, ignore_errors=True)

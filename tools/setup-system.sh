@@ -4,8 +4,9 @@
 set -eu
 . "$(dirname "$0")/as-root.sh"
 
-# The agent's tests start their own PostgreSQL (tests/pgserver.py) and HAProxy.
-PACKAGES="postgresql haproxy"
+# The agent's tests start their own PostgreSQL (tests/pgserver.py), HAProxy and Mosquitto
+# (tests/mosquitto.py, the MQTT link's broker).
+PACKAGES="postgresql haproxy mosquitto"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,18 +1,22 @@
 """The device end of the agent link (agent/PROTOCOL.md): a texted command reaches a
 handler and its return value is texted back; events and alerts go the other way.
 A separate module so that an alert-only device never loads it: `import utwilio`
-does not import this; `from utwilio.link import Link` does."""
+does not import this; `from utwilio.link import Link` does.
+
+One core for both transports and both styles: the protocol steps are generators that
+yield I/O operations to a driver, `_drive` (blocking) or utwilio.linkasync.drive
+(asyncio, loaded only by the *_async methods), so there is one poll, one send, one
+alert. The URL scheme picks the transport module
+(utwilio.linkhttp or utwilio.linkmqtt): a device loads only the one it uses."""
 
 import json
 import random
 import time
 
-from utwilio import validate
-from utwilio.errors import TransportError
-
 RECENT = 16  # command ids remembered: more than one batch (the agent sends at most 10)
 BACKOFF_MIN_MS = 1000
 BACKOFF_MAX_MS = 60000
+MAX_MESSAGE = 1600
 
 
 def _word(field, value):
@@ -22,16 +26,34 @@ def _word(field, value):
         if not ("a" <= c <= "z" or "A" <= c <= "Z" or "0" <= c <= "9" or c in "-_."):
             ok = False
     if not ok:
-        raise ValueError("%s must be 1-64 letters, digits, '-', '_' or '.' like 'greenhouse-1', "
-                         "got %r" % (field, value))
+        from utwilio.linkfail import word
+
+        raise word(field, value)
     return value
 
 
 def _text(field, value, limit):
     if isinstance(value, str) and 0 < len(value) <= limit:
         return value
-    got = "%d characters" % len(value) if isinstance(value, str) and value else repr(value)
-    raise ValueError("%s must be a str of 1-%d characters, got %s" % (field, limit, got))
+    from utwilio.linkfail import text
+
+    raise text(field, value, limit)
+
+
+def _channel(url):
+    """The transport module's Channel class for the URL's scheme."""
+    if isinstance(url, str) and " " not in url:
+        if url.startswith("mqtt://") or url.startswith("mqtts://"):
+            from utwilio.linkmqtt import Channel
+
+            return Channel
+        if url.startswith("http://") or url.startswith("https://"):
+            from utwilio.linkhttp import Channel
+
+            return Channel
+    from utwilio.linkfail import url as bad_url
+
+    raise bad_url(url)
 
 
 def _well_formed(cmds):
@@ -44,19 +66,6 @@ def _well_formed(cmds):
     return True
 
 
-def _awaitable(value):
-    return hasattr(value, "send") and hasattr(value, "close")
-
-
-def _refuse(coro, name):
-    coro.close()
-    return "command '%s' is async: run the link with run_async()" % name
-
-
-async def _settle(coro):
-    return await coro
-
-
 def _failed(name, e):
     return "command '%s' failed: %s: %s" % (name, type(e).__name__, e)
 
@@ -65,37 +74,35 @@ class Link:
     """`Link(agent_url, device_id, token)`; `on(name, handler)`; then `run()`, or
     `poll()` from your own loop, or `asyncio.create_task(link.run_async())`.
 
-    `wait`: seconds the agent may hold a long-poll; `timeout`: seconds for any other
-    request, and the margin over `wait` for a long-poll. After a failed exchange the
-    link waits 1 s, 2 s, 4 s … up to 60 s (each with random jitter) before the next.
-    `error` says why the last call failed (None after a success); `failures` counts
-    failed polls in a row."""
+    `agent_url`: the agent (`https://…`, HTTP long-poll) or its MQTT broker
+    (`mqtts://host:8883`). `wait`: seconds a poll may wait for a command; `timeout`:
+    seconds for any other exchange, and the margin over `wait`. After a failed
+    exchange the link waits 1 s, 2 s, 4 s … up to 60 s (each with random jitter)
+    before the next. `error` says why the last call failed (None after a success);
+    `failures` counts failed polls in a row."""
 
     def __init__(self, agent_url, device_id, token, *, cadata=None, verify=True, wait=25,
                  timeout=15):
-        from utwilio.http import for_url
-
-        validate.url("agent_url", agent_url)
+        channel = _channel(agent_url)
         _word("device_id", device_id)
-        if not isinstance(token, str) or not token:
-            raise ValueError("token must be the device's token, a non-empty str (from "
-                             "`utwilio-agent device add NAME`)")  # never echo a secret
-        if not isinstance(wait, int) or not 0 <= wait <= 60:
-            raise ValueError("wait must be whole seconds from 0 to 60, got %r" % (wait,))
-        self.transport = for_url(agent_url, cadata, verify, timeout)
+        if not isinstance(token, str) or not token or not isinstance(wait, int) or not (
+                0 <= wait <= 60):
+            from utwilio.linkfail import settings
+
+            raise settings(token, wait)
+        self.channel = channel(agent_url, device_id, token, cadata, verify, timeout)
         self.wait = wait
-        self.timeout = timeout
         self.command = None
         self.error = None
         self.failures = 0
-        self._base = agent_url.rstrip("/") + "/link/v1/devices/" + device_id
-        self._headers = {"Authorization": "Bearer " + token, "Accept": "application/json",
-                         "Content-Type": "application/json"}
         self._handlers = {}
+        self._on_status = None
         self._recent = []
         self._delay = BACKOFF_MIN_MS
         self._retry_at = 0
         self._running = False
+        self._lock = None
+        self._queued = 0
 
     def on(self, name, handler):
         """`handler(args)` runs for the command `name` (case-insensitive): for "fan on"
@@ -105,12 +112,21 @@ class Link:
         Any other name gets the reply "unknown command 'x'; try: fan, status"."""
         self._handlers[_word("command name", name).lower()] = handler
 
+    def on_status(self, fn):
+        """`fn(status)` runs for each delivery status the agent forwards (its alerts'
+        and REST replies' SMS: {"sid", "status", "error_code", "kind", "command_id"})."""
+        self._on_status = fn
+
     def stop(self):
         """Makes run() / run_async() return after the current exchange."""
         self._running = False
 
+    def close(self):
+        """Closes the link's connection (MQTT; HTTP keeps none open)."""
+        self.channel.close()
+
     def run(self):
-        """Long-polls the agent and runs commands until stop(); nothing short of
+        """Waits for commands and runs them until stop(); nothing short of
         KeyboardInterrupt ends it otherwise (an out-of-memory exchange backs off)."""
         self._running = True
         while self._running:
@@ -124,67 +140,101 @@ class Link:
 
     async def run_async(self):
         """run() as an asyncio task; a handler may be `async def` here."""
-        import asyncio
+        from utwilio.linkasync import run
 
-        self._running = True
-        while self._running:
-            try:
-                await self.poll_async(self.wait)
-            except Exception as e:
-                self._crashed(e)
-            pause = self._pause_ms()
-            if pause:
-                await asyncio.sleep(pause / 1000)
+        await run(self)
 
     def poll(self, wait=0):
-        """One exchange: fetch commands (the agent may hold the request `wait` s for
-        one), run them and acknowledge them with their replies. -> commands done;
-        returns 0 at once while backing off after a failure."""
-        if self._pause_ms():
-            return 0
-        cmds = self._commands(self._call("GET", "/commands?wait=%d" % wait, None, wait))
-        done = 0
-        for cmd in cmds:
-            entry = self._recall(cmd) or self._run(cmd)
-            if not self._acked(self._call("POST", *self._ack(entry))):
-                break
-            done += 1
-        return done
+        """One exchange: fetch commands (waiting up to `wait` s for one), run them and
+        acknowledge them with their replies. -> commands done; returns 0 at once while
+        backing off after a failure."""
+        return self._drive(self._poll(wait))
 
     async def poll_async(self, wait=0):
-        """poll() for asyncio."""
-        if self._pause_ms():
-            return 0
-        cmds = self._commands(await self._call_async("GET", "/commands?wait=%d" % wait, None,
-                                                     wait))
-        done = 0
-        for cmd in cmds:
-            entry = self._recall(cmd) or await self._run_async(cmd)
-            if not self._acked(await self._call_async("POST", *self._ack(entry))):
-                break
-            done += 1
-        return done
+        from utwilio.linkasync import drive
+
+        return await drive(self, self._poll(wait))
 
     def send(self, name, data=None):
         """Sends an event (any JSON value) to the agent. -> its event id, or None
         (`link.error` says why)."""
-        answer = self._answer(self._call("POST", *self._event(name, data)))
-        return answer and answer.get("id")
+        return self._drive(self._post("events", self._event(name, data), "id"))
 
     async def send_async(self, name, data=None):
-        answer = self._answer(await self._call_async("POST", *self._event(name, data)))
-        return answer and answer.get("id")
+        from utwilio.linkasync import drive
+
+        return await drive(self, self._post("events", self._event(name, data), "id"))
 
     def alert(self, message, key=None):
         """Asks the agent to text the device's contacts (no Twilio credentials on the
         device). `key` names the alert for the agent's cool-down. -> the message sids,
         or None when nothing was sent (`link.error` says why, e.g. cooling down)."""
-        answer = self._answer(self._call("POST", *self._alert(message, key)))
-        return answer and answer.get("sent")
+        return self._drive(self._post("alerts", self._alert(message, key), "sent"))
 
     async def alert_async(self, message, key=None):
-        answer = self._answer(await self._call_async("POST", *self._alert(message, key)))
-        return answer and answer.get("sent")
+        from utwilio.linkasync import drive
+
+        return await drive(self, self._post("alerts", self._alert(message, key), "sent"))
+
+    # -- the one core: generators of I/O operations -----------------------------------
+
+    def _poll(self, wait):
+        if self._pause_ms():
+            return 0
+        cmds = self._commands((yield from self.channel.poll(wait, self._wanted)))
+        done = 0
+        for cmd in cmds:
+            entry = self._recall(cmd)
+            if entry is None:
+                entry = yield from self._run(cmd)
+            if not self._acked((yield from self.channel.ack(entry[0], entry[1]))):
+                break
+            done += 1
+        return done
+
+    def _wanted(self):
+        """Another exchange waits for the connection (asyncio, MQTT)."""
+        return self._queued > 0
+
+    def _post(self, kind, body, key):
+        answer = self._answer((yield from self.channel.post(kind, body)))
+        return answer and answer.get(key)
+
+    def _run(self, cmd):
+        name = cmd["name"]
+        try:
+            handler = self._handlers.get(name.lower())
+            if handler is None:
+                names = ", ".join(sorted(self._handlers)) or "(none: no handlers registered)"
+                reply = "unknown command '%s'; try: %s" % (name[:20], names)
+            else:
+                self.command = cmd
+                reply = handler(cmd.get("args") or "")
+                if hasattr(reply, "send") and hasattr(reply, "close"):  # a coroutine
+                    reply = yield ("await", reply, name)
+        except Exception as e:
+            reply = _failed(name, e)
+        return self._remember(cmd, reply)
+
+    # -- the drivers ------------------------------------------------------------------
+
+    def _drive(self, steps):
+        """Runs the steps with blocking I/O; an I/O error is thrown back into them."""
+        value = error = None
+        while True:
+            try:
+                op = steps.throw(error) if error else steps.send(value)
+            except StopIteration as e:
+                return e.value
+            error = None
+            try:
+                if op[0] == "await":
+                    op[1].close()
+                    value = "command '%s' is async: run the link with run_async()" % op[2]
+                else:
+                    value = self.channel.io(op)
+            except Exception as e:
+                value, error = None, e
 
     # -- commands ----------------------------------------------------------------
 
@@ -194,33 +244,6 @@ class Link:
             if entry[0] == cmd["id"]:
                 return entry
         return None
-
-    def _start(self, cmd):
-        name = cmd["name"]
-        handler = self._handlers.get(name.lower())
-        if handler is None:
-            names = ", ".join(sorted(self._handlers)) or "(none: no handlers registered)"
-            return "unknown command '%s'; try: %s" % (name[:20], names)
-        self.command = cmd
-        return handler(cmd.get("args") or "")
-
-    def _run(self, cmd):
-        try:
-            reply = self._start(cmd)
-            if _awaitable(reply):
-                reply = _refuse(reply, cmd["name"])
-        except Exception as e:
-            reply = _failed(cmd["name"], e)
-        return self._remember(cmd, reply)
-
-    async def _run_async(self, cmd):
-        try:
-            reply = self._start(cmd)
-            if _awaitable(reply):
-                reply = await _settle(reply)
-        except Exception as e:
-            reply = _failed(cmd["name"], e)
-        return self._remember(cmd, reply)
 
     def _remember(self, cmd, reply):
         self.command = None
@@ -232,68 +255,56 @@ class Link:
         self._recent.append(entry)
         return entry
 
-    def _ack(self, entry):
-        return "/commands/%s/ack" % entry[0], json.dumps({"reply": entry[1]}).encode(), 0
-
     def _event(self, name, data):
-        body = {"name": _text("name", name, 64), "data": data}
-        return "/events", json.dumps(body).encode(), 0
+        return {"name": _text("name", name, 64), "data": data}
 
     def _alert(self, message, key):
-        body = {"message": _text("message", message, validate.MAX_BODY)}
+        body = {"message": _text("message", message, MAX_MESSAGE)}
         if key is not None:
             body["key"] = _text("key", key, 200)
-        return "/alerts", json.dumps(body).encode(), 0
+        return body
 
-    # -- exchanges and backoff -----------------------------------------------------
-
-    def _call(self, method, path, body, wait):
-        self.transport.timeout = self.timeout + wait
-        try:
-            answer = self.transport.request(method, self._base + path, self._headers, body)
-        except TransportError as e:
-            return e.code, e.message
-        return answer[0], answer[2]
-
-    async def _call_async(self, method, path, body, wait):
-        self.transport.timeout = self.timeout + wait
-        try:
-            answer = await self.transport.request_async(method, self._base + path,
-                                                        self._headers, body)
-        except TransportError as e:
-            return e.code, e.message
-        return answer[0], answer[2]
+    # -- answers and backoff -----------------------------------------------------
 
     def _answer(self, reply):
-        """(status, body) -> the agent's JSON object for a 2xx, else None and `error`."""
+        """(status, JSON bytes or object) -> the agent's JSON object for a 2xx, else None
+        and `error`; a status below 100 is a transport failure and its message."""
         status, data = reply
         if status < 100:
             self.error = "agent unreachable: %s" % data
             return None
-        try:
-            obj = json.loads(data)
-        except Exception:
-            obj = None
+        obj = data
+        if isinstance(data, (bytes, str)):
+            try:
+                obj = json.loads(data)  # pyright: ignore[reportArgumentType]  (bytes: fine)
+            except Exception:
+                obj = None
         if 200 <= status < 300 and isinstance(obj, dict):
             self.error = None
             return obj
-        why = obj.get("error") if isinstance(obj, dict) else None
-        self.error = "agent answered HTTP %d: %s" % (status, why or data[:80])
-        if isinstance(obj, dict) and obj.get("retry_after") is not None:
-            self.error += " (retry after %s s)" % obj["retry_after"]
+        from utwilio.linkfail import answer
+
+        self.error = answer(status, data, obj)
         return None
 
     def _commands(self, reply):
-        """-> the commands in a poll's answer; () after a failure, which backs off."""
+        """-> the commands in a poll's answer (its statuses go to on_status); () after a
+        failure, which backs off."""
         answer = self._answer(reply)
         cmds = answer.get("commands", ()) if answer is not None else ()
         if answer is None or not _well_formed(cmds):
             if answer is not None:
-                self.error = "agent sent a malformed command list: %s" % repr(answer)[:80]
+                self.error = "agent sent a malformed command list: " + repr(answer)[:80]
             self._fail()
             return ()
         self.failures = 0
         self._delay = BACKOFF_MIN_MS
+        for status in answer.get("statuses") or ():
+            if self._on_status is not None:
+                try:
+                    self._on_status(status)
+                except Exception as e:
+                    print("utwilio.link: status handler failed: %s: %s" % (type(e).__name__, e))
         return cmds
 
     def _acked(self, reply):

@@ -69,5 +69,6 @@ else:
         return event
 
     ran.append(["event", (asyncio.run(main()) or "none")[:2]])
+counter = getattr(link.channel, "transport", None) or link.channel.conn  # HTTP or MQTT
 devicetest.report({"ran": ran, "error": link.error, "failures": link.failures,
-                   "command": link.command})
+                   "command": link.command, "opened": counter.opened})

@@ -1,5 +1,6 @@
 """Shared by the link test scripts: a Link built from the test's arguments (url,
-device, token, ca or verify, wait, timeout, backoff_ms = [min, max]), the fake
+device, token, ca or verify, wait, timeout, backoff_ms = [min, max], keepalive for
+MQTT), the fake
 agent's control channel, and heap / descriptor figures."""
 
 import gc
@@ -32,6 +33,10 @@ def make(a):
             cadata = f.read()
     if a.get("backoff_ms"):
         link_module.BACKOFF_MIN_MS, link_module.BACKOFF_MAX_MS = a["backoff_ms"]
+    if a.get("keepalive"):
+        from utwilio import linkmqtt
+
+        linkmqtt.KEEPALIVE = a["keepalive"]
     return Link(a["url"], a.get("device", "dev-1"), a.get("token", "token-1"), cadata=cadata,
                 verify=a.get("verify", True), wait=a.get("wait", 2), timeout=a.get("timeout", 10))
 

@@ -1,5 +1,6 @@
 """What `import utwilio` loads, what `from utwilio.link import Link` adds, and what
-making a Link adds; with the heap each import keeps (after gc.collect(); 0 on CPython)."""
+making a Link (for args["url"], default HTTP) adds; with the heap each import keeps
+(after gc.collect(); 0 on CPython)."""
 
 import gc
 import sys
@@ -25,6 +26,6 @@ from utwilio.link import Link  # noqa: E402,F401
 
 link_heap = heap() - core
 after_link = loaded()
-Link("http://127.0.0.1:9", "dev-1", "token-1")
+Link(devicetest.args().get("url", "http://127.0.0.1:9"), "dev-1", "token-1")
 devicetest.report({"core": after_core, "link": after_link, "made": loaded(),
                    "core_heap": core - start, "link_heap": link_heap})
