@@ -38,7 +38,7 @@ MODULES = ROOT / "stubs"  # machine.py, network.py: the board's own modules
 PICO_W_FLASH = 848 * 1024  # the Pico W's filesystem
 PICO_W_HEAP = 192 * 1024  # a Pico W's MicroPython heap (~188 KB free after boot)
 PROMPT = b">>> "
-UP = b"\x00vboard-up\x00"  # what firmware.py prints first: MicroPython runs
+UP = b"\x00vboard-up\x00"  # what firmware.py prints once set up, before boot.py
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 # exit statuses of the VM after machine.reset(), an overdue WDT, machine.deepsleep()
@@ -220,8 +220,9 @@ class VirtualBoard:
         self._unanswered = b""
         self._tail = (self._tail + data)[-2000:]
         if not self._up:
-            # Before the firmware's mark the VM is a CPython process starting up: a
-            # Ctrl-C then would kill it, so input waits, and its output is not the board's.
+            # Before the firmware's mark the VM is a CPython process starting up, then
+            # the firmware setting the board up: a Ctrl-C then would kill the VM or break
+            # the board, so input waits, and the output is not the board's.
             if UP not in self._tail:
                 return
             self._up = True
