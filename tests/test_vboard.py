@@ -130,6 +130,23 @@ def test_ctrl_d_in_the_friendly_repl_is_a_soft_reboot(board):
     assert board.exec("print(1)").strip() == "1"
 
 
+def test_what_is_typed_while_the_board_resets_reaches_the_new_vm(board):
+    """The VM stops reading input as it resets: what it never read waits for the next
+    VM, as a board's UART holds it (mpremote's next command right after `reset`)."""
+    fd = os.open(board.port, os.O_RDWR | os.O_NOCTTY)
+    try:
+        os.write(fd, b"\r\x03\r\x01")
+        _read_until(fd, b"raw REPL; CTRL-B to exit\r\n>")
+        reboots = board.reboots
+        os.write(fd, b"import time, machine; time.sleep_ms(500); machine.reset()\x04")
+        _read_until(fd, b"OK")
+        os.write(fd, b"print('vb' + 'typed')\r")  # while it sleeps: never read by this VM
+        _read_until(fd, b">>> ", after=b"vbtyped")
+    finally:
+        os.close(fd)
+    assert board.reboots == reboots + 1
+
+
 def _read_until(fd, end, after=b"", timeout=15):
     """-> what the port said up to `end`, once it has said `after`."""
     import select
