@@ -99,14 +99,16 @@ def test_resume_keeps_the_state_between_commands(board):
     assert board.reboots == before
 
 
-@pytest.mark.parametrize("how", [["soft-reset"], ["reset"]])
-def test_soft_reset_and_reset_restart_the_vm_and_the_board_stays(board, how):
+# a plain mpremote soft-reboots the board first; `reset` then resets it (machine.reset())
+@pytest.mark.parametrize("how, restarts", [(["soft-reset"], 1), (["reset"], 2)])
+def test_soft_reset_and_reset_restart_the_vm_and_the_board_stays(board, how, restarts):
     board.mpremote("exec", "vb_state = 1")
     vm, reboots = board.pids()[0], board.reboots
     mpremote(board, *how)
     deadline = time.monotonic() + 10  # `reset` returns before the board resets (100 ms)
-    while board.reboots == reboots and time.monotonic() < deadline:
+    while board.reboots < reboots + restarts and time.monotonic() < deadline:
         time.sleep(0.02)
+    assert board.reboots == reboots + restarts
     out = board.mpremote("exec", "print('vb_state' in globals())").stdout.strip()
     assert out == "False"
     assert not _alive(vm) and board.pids() and board.pids()[0] != vm
@@ -115,21 +117,42 @@ def test_soft_reset_and_reset_restart_the_vm_and_the_board_stays(board, how):
 def test_ctrl_d_in_the_friendly_repl_is_a_soft_reboot(board):
     fd = os.open(board.port, os.O_RDWR | os.O_NOCTTY)
     try:
-        os.write(fd, b"\x03\x02")  # Ctrl-C, Ctrl-B: the friendly REPL, with its banner
-        _read_until(fd, b"information.\r\n>>> ")
+        # Ctrl-C, Ctrl-B: the friendly REPL. The port may still hold what the board said
+        # after the last mpremote left (its banner, prompts): read up to the answer to a
+        # line whose output only the board's REPL can print.
+        os.write(fd, b"\x03\x02print('vb' + 'ready')\r")
+        _read_until(fd, b">>> ", after=b"vbready")
         os.write(fd, b"\x04")
         seen = _read_until(fd, b">>> ")
     finally:
         os.close(fd)
-    assert b"MPY: soft reboot\r\n" in seen and b"MicroPython" in seen
+    assert b"MPY: soft reboot\r\nMicroPython" in seen, seen
     assert board.exec("print(1)").strip() == "1"
 
 
-def _read_until(fd, end, timeout=15):
+def test_what_is_typed_while_the_board_resets_reaches_the_new_vm(board):
+    """The VM stops reading input as it resets: what it never read waits for the next
+    VM, as a board's UART holds it (mpremote's next command right after `reset`)."""
+    fd = os.open(board.port, os.O_RDWR | os.O_NOCTTY)
+    try:
+        os.write(fd, b"\r\x03\r\x01")
+        _read_until(fd, b"raw REPL; CTRL-B to exit\r\n>")
+        reboots = board.reboots
+        os.write(fd, b"import time, machine; time.sleep_ms(500); machine.reset()\x04")
+        _read_until(fd, b"OK")
+        os.write(fd, b"print('vb' + 'typed')\r")  # while it sleeps: never read by this VM
+        _read_until(fd, b">>> ", after=b"vbtyped")
+    finally:
+        os.close(fd)
+    assert board.reboots == reboots + 1
+
+
+def _read_until(fd, end, after=b"", timeout=15):
+    """-> what the port said up to `end`, once it has said `after`."""
     import select
 
     seen = b""
-    while not seen.endswith(end):
+    while not (seen.endswith(end) and after in seen):
         if not select.select([fd], [], [], timeout)[0]:
             raise AssertionError("no %r in %r" % (end, seen))
         seen += os.read(fd, 4096)

@@ -38,7 +38,7 @@ MODULES = ROOT / "stubs"  # machine.py, network.py: the board's own modules
 PICO_W_FLASH = 848 * 1024  # the Pico W's filesystem
 PICO_W_HEAP = 192 * 1024  # a Pico W's MicroPython heap (~188 KB free after boot)
 PROMPT = b">>> "
-UP = b"\x00vboard-up\x00"  # what firmware.py prints first: MicroPython runs
+UP = b"\x00vboard-up\x00"  # what firmware.py prints once set up, before boot.py
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 # exit statuses of the VM after machine.reset(), an overdue WDT, machine.deepsleep()
@@ -68,7 +68,7 @@ class VirtualBoard:
         self.error = None  # why the board died
         self.reboots = 0
         self._vm_pid = None
-        self._vm_fd = None
+        self._vm_fd = self._vm_slave = self._vm_end = None
         self._user_fd = self._user_slave = None
         self._thread = None
         self._stopping = False
@@ -76,7 +76,7 @@ class VirtualBoard:
         self._raw = False  # the VM's REPL is in raw mode (mpremote's)
         self._rebooting_raw = False  # a new VM's output is held back until its prompt
         self._up = False  # the firmware runs: input may go to the VM
-        self._unanswered = self._replay = b""
+        self._replay = b""
         self._tail = b""
         self._ready = threading.Event()
 
@@ -148,28 +148,50 @@ class VirtualBoard:
                 os.execve(argv[0], argv, env)
             finally:
                 os._exit(127)
-        os.close(slave)
-        self._vm_pid, self._vm_fd = pid, fd
+        # The relay keeps the VM's end of the pty open: what was typed and the VM never
+        # read is still there when it ends (see _reap). So the pty never reports the
+        # VM's end: a pidfd does.
+        self._vm_pid, self._vm_fd, self._vm_slave = pid, fd, slave
+        self._vm_end = os.pidfd_open(pid)
         self._started_at = time.monotonic()
         self._up = False
         self._tail = b""
 
     def _reap(self):
-        """-> how the VM ended, in words."""
+        """-> how the VM ended, in words, and what was typed that it never read."""
         pid, self._vm_pid = self._vm_pid, None
-        os.close(self._vm_fd)
-        self._vm_fd = None
+        while select.select([self._vm_fd], [], [], 0)[0]:  # its last words
+            try:
+                data = os.read(self._vm_fd, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            self._from_vm(data)
+        unread = b""
+        os.set_blocking(self._vm_slave, False)  # no other process shares it now
+        while True:
+            try:
+                data = os.read(self._vm_slave, 4096)
+            except OSError:  # BlockingIOError: nothing more
+                break
+            if not data:
+                break
+            unread += data
+        for fd in (self._vm_fd, self._vm_slave, self._vm_end):
+            os.close(fd)
+        self._vm_fd = self._vm_slave = self._vm_end = None
         try:
             _, status = os.waitpid(pid, 0)
         except ChildProcessError:
-            return "ended"
+            return "ended", unread
         if os.WIFSIGNALED(status):
             return "was killed by signal %d (%s)" % (
-                os.WTERMSIG(status), signal.Signals(os.WTERMSIG(status)).name)
-        return "exited with status %d" % os.WEXITSTATUS(status)
+                os.WTERMSIG(status), signal.Signals(os.WTERMSIG(status)).name), unread
+        return "exited with status %d" % os.WEXITSTATUS(status), unread
 
     def _vm_ended(self):
-        how = self._reap()
+        how, unread = self._reap()
         if self._stopping:
             return
         if not self._up or how == FIRMWARE_FAILED:
@@ -183,9 +205,9 @@ class VirtualBoard:
         # in the friendly REPL; Ctrl-D and sys.exit() soft-reboot it into the same REPL.
         raw = self._raw = self._raw and how not in HARD_RESETS
         # What was typed while the old VM was ending (mpremote's Ctrl-C, Ctrl-A for the
-        # next command) would be lost: the new VM gets it once it runs.
-        self._replay = b"" if raw else self._unanswered
-        self._unanswered = b""
+        # next command) and it never read would be lost: the new VM gets it once it runs,
+        # as a board's UART holds it through a reset.
+        self._replay = b"" if raw else unread
         if how not in HARD_RESETS:
             self._to_user(SOFT_REBOOT)
         try:
@@ -217,11 +239,11 @@ class VirtualBoard:
             pass
 
     def _from_vm(self, data):
-        self._unanswered = b""
         self._tail = (self._tail + data)[-2000:]
         if not self._up:
-            # Before the firmware's mark the VM is a CPython process starting up: a
-            # Ctrl-C then would kill it, so input waits, and its output is not the board's.
+            # Before the firmware's mark the VM is a CPython process starting up, then
+            # the firmware setting the board up: a Ctrl-C then would kill the VM or break
+            # the board, so input waits, and the output is not the board's.
             if UP not in self._tail:
                 return
             self._up = True
@@ -246,12 +268,15 @@ class VirtualBoard:
         while not self._stopping:
             watched = [self._wake[0], self._user_fd]
             if self._vm_fd is not None:
-                watched.append(self._vm_fd)
+                watched += [self._vm_fd, self._vm_end]
             if self._rebooting_raw or not self._up:
                 watched.remove(self._user_fd)  # input waits for the new VM
             ready = select.select(watched, [], [])[0]
             if self._stopping:
                 return
+            if self._vm_fd is not None and self._vm_end in ready:
+                self._vm_ended()
+                continue
             if self._vm_fd is not None and self._vm_fd in ready:
                 try:
                     data = os.read(self._vm_fd, 4096)
@@ -259,8 +284,6 @@ class VirtualBoard:
                     data = b""
                 if data:
                     self._from_vm(data)
-                else:
-                    self._vm_ended()
                 continue
             if self._user_fd in ready:
                 try:
@@ -270,7 +293,6 @@ class VirtualBoard:
                 if self.error:
                     self._to_user(b"\r\nvboard: " + self.error.encode() + b"\r\n")
                 elif self._vm_fd is not None:
-                    self._unanswered = (self._unanswered + data)[-64:]
                     try:
                         os.write(self._vm_fd, data)
                     except OSError:
@@ -315,13 +337,15 @@ class VirtualBoard:
                 if _reaped(pid, 5):
                     break
             self._vm_pid = None
-        for fd in (self._vm_fd, self._user_fd, self._user_slave) + (self._wake or ()):
+        for fd in (self._vm_fd, self._vm_slave, self._vm_end, self._user_fd,
+                   self._user_slave) + (self._wake or ()):
             if fd is not None:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        self._vm_fd = self._user_fd = self._user_slave = self._wake = None
+        self._vm_fd = self._vm_slave = self._vm_end = None
+        self._user_fd = self._user_slave = self._wake = None
         if os.path.islink(self.port):
             os.unlink(self.port)
         if self._own_dir:

@@ -13,8 +13,6 @@
 # Its names start with "_": the REPL runs in this namespace, as after a board's boot.py.
 import sys as _sys
 
-_sys.stdout.write("\x00vboard-up\x00")  # the relay passes input from here on
-
 _BLOCK = 4096
 _ROOM_ADC = 14191  # the RP2040 sensor's reading at 22 °C
 
@@ -123,6 +121,9 @@ except Exception as _e:
     _sys.print_exception(_e)
     print("vboard: the board's firmware could not start:", _e)
     _sys.exit(9)  # the relay: the board is dead
+# The relay passes input from here on: a Ctrl-C interrupts boot.py or main.py, as on a
+# board, never the firmware's own setup above.
+_sys.stdout.write("\x00vboard-up\x00")
 _run("boot.py")
 if __import__("os").getenv("VBOARD_MAIN") == "1":
     _run("main.py")
