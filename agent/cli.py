@@ -268,8 +268,9 @@ def parser():
     c.set_defaults(run=send)
     db = sub.add_parser("db", parents=[common], help="the agent's database")
     dbsub = db.add_subparsers(dest="db_what", required=True)
-    cp = dbsub.add_parser("copy", parents=[common], help="move a SQLite agent's devices, tokens and history to "
-                                       "the PostgreSQL database in the configuration")
+    cp = dbsub.add_parser("copy", parents=[common],
+                          help="move a SQLite agent's devices, tokens and history to "
+                          "the PostgreSQL database in the configuration")
     cp.add_argument("--from", dest="source", required=True, help="the SQLite file")
     cp.set_defaults(run=db_copy)
     return p

@@ -26,6 +26,7 @@ import asyncpg
 from . import logs
 from .postgres_schema import ACCEPT, SCHEMA
 from .store import (
+    CANCELED,
     DONE,
     EXPIRED,
     NOTICE_DEVICE,
@@ -63,6 +64,7 @@ MESSAGE_COLUMNS = (
     "id, device, kind, to_number, from_number, body, state, created, command_id, sid, status, "
     "error_code, error, attempts, next_at, attempted"
 )
+EVENT_COLUMNS = "id, device, name, data::text, created"
 STATUS_RANK = {
     "accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3, "receiving": 3,
     "received": 4, "delivered": 4, "undelivered": 4, "failed": 4, "read": 5, "canceled": 5,
@@ -109,13 +111,15 @@ class PostgresStore(Store):
             if version is not None and version > SCHEMA_VERSION:
                 raise SchemaTooNew("the database has schema version %d; this agent knows up to "
                                    "%d: upgrade the agent" % (version, SCHEMA_VERSION))
-            await conn.execute(SCHEMA)
+            await conn.execute(SCHEMA)  # a version-1 database gains the console's parts
             await conn.execute(ACCEPT)
             if version is None:
                 await conn.execute("INSERT INTO schema_version (version) VALUES ($1)",
                                    SCHEMA_VERSION)
                 await conn.execute("INSERT INTO meta (key, value) VALUES ('devices', 0) "
                                    "ON CONFLICT DO NOTHING")
+            elif version < SCHEMA_VERSION:
+                await conn.execute("UPDATE schema_version SET version = $1", SCHEMA_VERSION)
 
     async def close(self):
         if self._flushing is not None:
@@ -212,6 +216,19 @@ class PostgresStore(Store):
             return {r[0]: (bytes(r[1]), r[2], r[3]) for r in rows}
 
         return await self._run(work)
+
+    async def remove_device(self, device_id):
+        async def work(conn):
+            removed = await conn.fetchval(
+                "DELETE FROM devices WHERE id = $1 RETURNING true", device_id) is not None
+            if removed:
+                await conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'devices'")
+            return removed
+
+        removed = await self._run(work)
+        if removed:
+            self._notify(NOTICE_DEVICES)
+        return removed
 
     async def seen(self, last_seen):
         async def work(conn):
@@ -355,6 +372,60 @@ class PostgresStore(Store):
         if not devices and not devices_changed:
             return None
         return version, devices, devices_changed
+
+    # -- the console -------------------------------------------------------------------
+
+    async def device_summaries(self, device_ids, now, events_per_device):
+        return await self._run(_device_summaries, list(device_ids), now, events_per_device,
+                               transaction=False)
+
+    async def device_history(self, device_id, limit, before=None):
+        return await self._run(_device_history, device_id, limit,
+                               float("inf") if before is None else before, transaction=False)
+
+    async def device_timeline(self, device_id, since, limit):
+        return await self._run(_device_timeline, device_id, since, limit, transaction=False)
+
+    async def cancel_command(self, command_id, now):
+        async def work(conn):
+            row = await conn.fetchrow(
+                "UPDATE commands SET state = $1, acked = $2 WHERE id = $3 AND state = $4 "
+                "AND deliveries = 0 RETURNING %s" % COMMAND_COLUMNS,
+                CANCELED, now, command_id, PENDING)
+            return _command(row) if row else None
+
+        return await self._run(work, transaction=False)
+
+    async def retry_command(self, command_id, new_id, now, ttl, queue_cap):
+        async def work(conn):
+            old = await _find(conn, "id = $1 AND state IN ($2, $3)", command_id, EXPIRED,
+                              CANCELED)
+            if old is None:
+                return None
+            copy = Command(new_id, old.device, old.sender, old.number, old.text, old.name,
+                           old.args, now, now + ttl)
+            return await _accept(conn, copy, None, queue_cap, now)
+
+        accepted = await self._run(work, transaction=False)
+        if accepted is not None and accepted.outcome == "new":
+            self._notify(NOTICE_DEVICE, accepted.command.device)
+        return accepted
+
+    async def log_action(self, at, who, action, device_id, detail):
+        async def work(conn):
+            await conn.execute(
+                "INSERT INTO actions (at, who, action, device, detail) "
+                "VALUES ($1, $2, $3, $4, $5)", at, who, action, device_id, detail)
+
+        await self._run(work, transaction=False)
+
+    async def actions(self, limit):
+        async def work(conn):
+            return [dict(r) for r in await conn.fetch(
+                "SELECT at, who, action, device, detail FROM actions ORDER BY id DESC "
+                "LIMIT $1", limit)]
+
+        return await self._run(work, transaction=False)
 
 
 async def _as_is(conn):
@@ -529,6 +600,7 @@ async def _prune(conn, before):
         "DELETE FROM statuses WHERE forwarded AND at < $1",
         "DELETE FROM events WHERE created < $1",
         "DELETE FROM alerts WHERE at < $1",
+        "DELETE FROM actions WHERE at < $1",
     ):
         status = await conn.execute(sql, before)
         deleted += int(status.split()[-1])
@@ -543,11 +615,64 @@ async def _overview(conn, now, limit):
         "SELECT %s FROM commands ORDER BY seq DESC LIMIT $1" % COMMAND_COLUMNS, limit)]
     messages = [_message(r) for r in await conn.fetch(
         "SELECT %s FROM messages ORDER BY id DESC LIMIT $1" % MESSAGE_COLUMNS, limit)]
-    events = [
-        {"id": r[0], "device": r[1], "name": r[2],
-         "data": json.loads(r[3]) if r[3] is not None else None, "created": r[4]}
-        for r in await conn.fetch(
-            "SELECT id, device, name, data::text, created FROM events ORDER BY seq DESC "
-            "LIMIT $1", limit)
-    ]
+    events = _events(await conn.fetch(
+        "SELECT %s FROM events ORDER BY seq DESC LIMIT $1" % EVENT_COLUMNS, limit))
     return {"queues": queues, "commands": commands, "messages": messages, "events": events}
+
+
+# -- the console -------------------------------------------------------------------------
+
+
+def _events(rows):
+    return [{"id": r[0], "device": r[1], "name": r[2],
+             "data": json.loads(r[3]) if r[3] is not None else None, "created": r[4]}
+            for r in rows]
+
+
+async def _device_summaries(conn, device_ids, now, events_per_device):
+    """The counts of every card in one statement; then each card's last command and events."""
+    rows = await conn.fetch(
+        "SELECT d.id, (SELECT count(*) FROM commands WHERE device = d.id AND state = $2 "
+        " AND expires > $3) AS queued, "
+        " (SELECT seq FROM commands WHERE device = d.id ORDER BY seq DESC LIMIT 1) AS last_seq, "
+        " (SELECT count(*) FROM alerts WHERE device = d.id AND at > $3 - 3600) AS alerts_hour, "
+        " (SELECT last_seen FROM devices WHERE id = d.id) AS last_seen "
+        "FROM unnest($1::text[]) AS d(id)", device_ids, PENDING, now)
+    summaries = {}
+    for row in rows:
+        last = None
+        if row["last_seq"] is not None:
+            last = await _find(conn, "seq = $1", row["last_seq"])
+        events = _events(await conn.fetch(
+            "SELECT %s FROM events WHERE device = $1 ORDER BY created DESC, seq DESC LIMIT $2"
+            % EVENT_COLUMNS, row["id"], events_per_device))
+        summaries[row["id"]] = {"queued": row["queued"], "last_command": last, "events": events,
+                                "alerts_hour": row["alerts_hour"], "last_seen": row["last_seen"]}
+    return summaries
+
+
+async def _device_history(conn, device_id, limit, before):
+    commands = [_command(r) for r in await conn.fetch(
+        "SELECT %s FROM commands WHERE device = $1 AND created < $2 ORDER BY seq DESC LIMIT $3"
+        % COMMAND_COLUMNS, device_id, before, limit)]
+    messages = [_message(r) for r in await conn.fetch(
+        "SELECT %s FROM messages WHERE device = $1 AND created < $2 ORDER BY id DESC LIMIT $3"
+        % MESSAGE_COLUMNS, device_id, before, limit)]
+    events = _events(await conn.fetch(
+        "SELECT %s FROM events WHERE device = $1 AND created < $2 "
+        "ORDER BY created DESC, seq DESC LIMIT $3" % EVENT_COLUMNS, device_id, before, limit))
+    return {"commands": commands, "messages": messages, "events": events}
+
+
+async def _device_timeline(conn, device_id, since, limit):
+    events = _events(await conn.fetch(
+        "SELECT %s FROM events WHERE device = $1 AND created >= $2 "
+        "ORDER BY created DESC, seq DESC LIMIT $3" % EVENT_COLUMNS, device_id, since, limit))
+    events.reverse()
+    alerts = [tuple(r) for r in await conn.fetch(
+        "SELECT at, key FROM alerts WHERE device = $1 AND at >= $2 ORDER BY at LIMIT $3",
+        device_id, since, limit)]
+    commands = [_command(r) for r in await conn.fetch(
+        "SELECT %s FROM commands WHERE device = $1 AND created >= $2 ORDER BY seq LIMIT $3"
+        % COMMAND_COLUMNS, device_id, since, limit)]
+    return {"events": events, "alerts": alerts, "commands": commands}

@@ -24,7 +24,7 @@ KEEPALIVE = 10.0  # s between comments on a quiet stream (a gone browser is noti
 WRITES = frozenset({
     "put_device", "seen", "accept", "pending", "ack", "expire", "add_message", "message_sent",
     "message_failed", "message_status", "add_event", "claim_alert", "release_alert", "prune",
-    "cancel_command", "retry_command", "log_action",
+    "cancel_command", "retry_command", "log_action", "remove_device",
 })
 
 

@@ -156,6 +156,41 @@ def test_the_schema_is_versioned_and_a_newer_one_refused(new_store, store_kind, 
         asyncio.run(opened(new_store))
 
 
+def test_a_version_1_database_from_before_the_console_is_migrated(new_store, store_kind,
+                                                                   database, pg_or_none,
+                                                                   tmp_path):
+    """Version 2 added the console's actions table (and per-device indexes): a
+    version-1 database gains them at the next start and records version 2."""
+    async def create():
+        await close(*await opened(new_store))
+
+    asyncio.run(create())
+    sql = "DROP TABLE actions; UPDATE schema_version SET version = 1"
+    if store_kind == "postgres":
+        name = database.rsplit("/", 1)[1]
+        pg_or_none.psql(sql, name)
+    else:
+        db = sqlite3.connect(str(tmp_path / "a.db"))
+        db.executescript(sql)
+        db.close()
+
+    async def run():
+        (store,) = await opened(new_store)
+        await store.log_action(5.0, "ops from 127.0.0.1", "sent", DEVICE, "fan on")
+        actions = await store.actions(10)
+        await store.close()
+        return actions
+
+    assert [a["detail"] for a in asyncio.run(run())] == ["fan on"]
+    if store_kind == "postgres":
+        version = pg_or_none.psql("SELECT version FROM schema_version", name).split()
+    else:
+        db = sqlite3.connect(str(tmp_path / "a.db"))
+        version = [str(v) for (v,) in db.execute("SELECT version FROM schema_version")]
+        db.close()
+    assert version == [str(SCHEMA_VERSION)] == ["2"]
+
+
 def test_a_sqlite_file_from_before_schema_versions_is_migrated(tmp_path, store_kind):
     if store_kind != "sqlite":
         pytest.skip("SQLite files only")
