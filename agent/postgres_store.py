@@ -630,25 +630,27 @@ def _events(rows):
 
 
 async def _device_summaries(conn, device_ids, now, events_per_device):
-    """The counts of every card in one statement; then each card's last command and events."""
+    """Every card in one statement (one round trip however many devices): a lateral
+    join per device for its last command and its newest events."""
     rows = await conn.fetch(
-        "SELECT d.id, (SELECT count(*) FROM commands WHERE device = d.id AND state = $2 "
-        " AND expires > $3) AS queued, "
-        " (SELECT seq FROM commands WHERE device = d.id ORDER BY seq DESC LIMIT 1) AS last_seq, "
-        " (SELECT count(*) FROM alerts WHERE device = d.id AND at > $3 - 3600) AS alerts_hour, "
-        " (SELECT last_seen FROM devices WHERE id = d.id) AS last_seen "
-        "FROM unnest($1::text[]) AS d(id)", device_ids, PENDING, now)
-    summaries = {}
-    for row in rows:
-        last = None
-        if row["last_seq"] is not None:
-            last = await _find(conn, "seq = $1", row["last_seq"])
-        events = _events(await conn.fetch(
-            "SELECT %s FROM events WHERE device = $1 ORDER BY created DESC, seq DESC LIMIT $2"
-            % EVENT_COLUMNS, row["id"], events_per_device))
-        summaries[row["id"]] = {"queued": row["queued"], "last_command": last, "events": events,
-                                "alerts_hour": row["alerts_hour"], "last_seen": row["last_seen"]}
-    return summaries
+        "SELECT d.id, "
+        " (SELECT count(*) FROM commands WHERE device = d.id AND state = $2 AND expires > $3), "
+        " (SELECT count(*) FROM alerts WHERE device = d.id AND at > $3 - 3600), "
+        " (SELECT last_seen FROM devices WHERE id = d.id), "
+        " (SELECT coalesce(json_agg(json_build_array(e.id, e.device, e.name, e.data, e.created)"
+        "  ORDER BY e.created DESC, e.seq DESC), '[]')::text FROM (SELECT * FROM events "
+        "  WHERE device = d.id ORDER BY created DESC, seq DESC LIMIT $4) AS e), "
+        " %s FROM unnest($1::text[]) AS d(id) LEFT JOIN LATERAL (SELECT * FROM commands "
+        " WHERE device = d.id ORDER BY seq DESC LIMIT 1) AS c ON true"
+        % ", ".join("c." + column for column in COMMAND_COLUMNS.split(", ")),
+        device_ids, PENDING, now, events_per_device)
+    return {
+        row[0]: {"queued": row[1], "alerts_hour": row[2], "last_seen": row[3],
+                 "events": [{"id": e, "device": d, "name": n, "data": data, "created": c}
+                            for e, d, n, data, c in json.loads(row[4])],
+                 "last_command": _command(row[5:]) if row[5] is not None else None}
+        for row in rows
+    }
 
 
 async def _device_history(conn, device_id, limit, before):
