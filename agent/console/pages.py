@@ -134,11 +134,6 @@ async def _body_text(request):
     return text
 
 
-def _wake(agent, device_id):
-    """A device long-polling this agent gets the new command now, not at its next poll."""
-    agent._wake(device_id)
-
-
 async def _log(agent, who, action, device_id, detail):
     await agent.store.log_action(agent.clock(), who, action, device_id, detail)
     logs.event("console.action", who=who, action=action, device=device_id,
@@ -153,7 +148,6 @@ async def send(request):
     accepted = await agent.queue(device_id, text, sender="console")
     if accepted.outcome != "new":
         raise Conflict("%s's queue is full: try again later" % device_id)
-    _wake(agent, device_id)
     await _log(agent, who, "sent", device_id, text)
     return JSONResponse({"command": words.command(accepted.command)}, 201)
 
@@ -190,7 +184,7 @@ async def retry(request):
                        % words.command(command)["words"])
     if accepted.outcome != "new":
         raise Conflict("%s's queue is full: try again later" % command.device)
-    _wake(agent, command.device)
+    agent._wake(command.device)  # a device long-polling here gets it now, not next poll
     await _log(agent, who, "sent again", command.device, command.text)
     return JSONResponse({"command": words.command(accepted.command)}, 201)
 

@@ -235,6 +235,62 @@ def needs_postgres(store_kind):
         pytest.skip("several agents share a PostgreSQL database")
 
 
+def test_a_cancel_at_one_agent_and_a_poll_at_another_never_both_take_a_command(
+        new_store, store_kind):
+    """The console's cancel races the device's poll at another agent: each command is
+    either canceled (never delivered) or delivered (too late to cancel), not both."""
+    needs_postgres(store_kind)
+
+    async def run():
+        a, b = await opened(new_store, 2)
+        for i in range(60):
+            await a.accept(command(i), None, 100, 2.0)
+        ids = [command(i).id for i in range(60)]
+        results = await asyncio.gather(*[a.cancel_command(i, 3.0) for i in ids],
+                                       *[b.pending(DEVICE, 3.0, 2) for _ in range(30)])
+        final = [await a.command(i) for i in ids]
+        await close(a, b)
+        return results[:60], results[60:], final
+
+    canceled, polls, final = asyncio.run(run())
+    canceled = {c.id for c in canceled if c is not None}
+    delivered = [c for commands, _ in polls for c in commands]
+    assert canceled and delivered  # both sides won some
+    assert canceled.isdisjoint(c.id for c in delivered)
+    assert all(c.state == "pending" for c in delivered)
+    for c in final:
+        assert (c.state, c.deliveries == 0) in (("canceled", True), ("pending", False),
+                                                ("pending", True))
+        assert (c.id in canceled) == (c.state == "canceled")
+
+
+def test_a_poll_waiting_on_a_cancel_s_row_lock_does_not_deliver_the_canceled_command(
+        new_store, store_kind, database):
+    """The poll's UPDATE meets the row a cancel holds (not yet committed) and waits;
+    after the commit it must see the command canceled, not deliver it."""
+    needs_postgres(store_kind)
+    import asyncpg
+
+    async def run():
+        a, b = await opened(new_store, 2)
+        await a.accept(command(1), None, 100, 2.0)
+        await a.accept(command(2), None, 100, 2.0)
+        conn = await asyncpg.connect(database)
+        cancel = conn.transaction()
+        await cancel.start()
+        await conn.execute("UPDATE commands SET state = 'canceled' WHERE id = $1 AND "
+                           "state = 'pending' AND deliveries = 0", command(1).id)
+        poll = asyncio.ensure_future(b.pending(DEVICE, 3.0, 10))
+        await asyncio.sleep(0.5)  # the poll now waits for the row
+        await cancel.commit()
+        await conn.close()
+        commands, _ = await poll
+        await close(a, b)
+        return commands
+
+    assert [c.id for c in asyncio.run(run())] == [command(2).id]
+
+
 def test_two_agents_keep_dedupe_cap_and_per_device_order(new_store, store_kind):
     needs_postgres(store_kind)
 
