@@ -478,13 +478,13 @@ async def _accept(conn, command, token, queue_cap, now):
 
 
 async def _pending(conn, device_id, now, limit):
-    # The state is checked again by the UPDATE itself: a row it had to wait for (a
-    # cancel or the expiry held it) is seen as committed, and left if no longer live.
+    # FOR UPDATE: the rows are locked in the queue's order (two polls of one device
+    # never deadlock), and a row that a cancel or the expiry held is read again once
+    # committed, and left if it is no longer live.
     rows = await conn.fetch(
         "UPDATE commands SET deliveries = deliveries + 1 WHERE seq IN ("
         " SELECT seq FROM commands WHERE device = $1 AND state = $2 AND expires > $3"
-        " ORDER BY device_seq LIMIT $4) AND state = $2 AND expires > $3"
-        " RETURNING device_seq, %s" % COMMAND_COLUMNS,
+        " ORDER BY device_seq LIMIT $4 FOR UPDATE) RETURNING device_seq, %s" % COMMAND_COLUMNS,
         device_id, PENDING, now, limit)
     commands = [_command(row[1:]) for row in sorted(rows, key=lambda r: r[0])]
     rows = await conn.fetch(

@@ -251,6 +251,31 @@ def test_one_agent_s_page_shows_what_another_agent_on_the_same_database_accepted
             assert update["devices"][1]["last_command"]["words"].startswith("canceled")
 
 
+def test_on_postgresql_another_agent_s_command_shows_at_once_by_its_notify(
+        store_kind, monkeypatch):
+    """Several agents on PostgreSQL: the command another agent accepted reaches this
+    agent's page by that agent's NOTIFY, not by the once-a-second re-read."""
+    if store_kind != "postgres":
+        pytest.skip("NOTIFY is PostgreSQL's")
+    from utwilio_agent import housekeeping
+    from utwilio_agent.console import feed
+
+    # No re-read and no tick (whose expiry pass is a write) during the test.
+    monkeypatch.setattr(feed, "REREAD", 3600.0)
+    monkeypatch.setattr(housekeeping, "TICK", 3600.0)
+    with LiveAgent(make_config(dashboard_password="pw")) as first, \
+            LiveAgent(make_config(dashboard_password="pw")) as second:
+        first.add_device("greenhouse")
+        with httpx.stream("GET", first.url + "/dashboard/live/overview", headers=basic(b"pw"),
+                          timeout=20) as r:
+            events = sse_events(r)
+            update = next(events)
+            assert update["devices"][1]["last_command"] is None
+            assert post_sms(second.url, "fan on").status_code == 200
+            update = next(events)
+            assert update["devices"][1]["last_command"]["text"] == "fan on"
+
+
 def test_a_store_without_the_console_s_methods_says_which_one_is_missing(console, monkeypatch):
     from utwilio_agent.store import Store
 
