@@ -1,9 +1,9 @@
 """`utwilio-agent db copy --from agent.db`: an existing SQLite agent's devices (and
-their token hashes: devices keep working), commands, messages, statuses, events and
-alerts move to the PostgreSQL database the configuration names, in one transaction
-(PostgreSQL's COPY), into a database that holds no devices or commands yet. The
-SQLite file is only read (opened by the agent's store first: an older file is
-migrated to the current schema, as the agent itself would at start)."""
+their token hashes: devices keep working), commands, messages, statuses, events,
+alerts and the console's actions move to the PostgreSQL database the configuration
+names, in one transaction (PostgreSQL's COPY), into a database that holds no devices
+or commands yet. The SQLite file is only read (opened by the agent's store first: an
+older file is migrated to the current schema, as the agent itself would at start)."""
 
 import asyncio
 import os
@@ -28,9 +28,10 @@ TABLES = {
                  "forwarded"],
     "events": ["seq", "id", "device", "name", "data", "created"],
     "alerts": ["id", "device", "key", "at"],
+    "actions": ["id", "at", "who", "action", "device", "detail"],
 }
 SERIALS = {"commands": "seq", "messages": "id", "statuses": "seq", "events": "seq",
-           "alerts": "id"}
+           "alerts": "id", "actions": "id"}
 
 
 def _rows(db, table, columns):

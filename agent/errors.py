@@ -26,7 +26,9 @@ class NotFound(AgentError):
 
 
 class Conflict(AgentError):
-    """The agent's configuration does not allow it (no contacts for alerts)."""
+    """Not in the present state: the configuration does not allow it (no contacts for
+    alerts), or the command or queue is not as the request needs (too late to cancel,
+    the queue is full)."""
 
     status = 409
 

@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS alerts (
     at double precision NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alerts_by_device ON alerts (device, at);
+CREATE INDEX IF NOT EXISTS commands_by_device ON commands (device, seq);
+CREATE INDEX IF NOT EXISTS messages_by_device ON messages (device, id);
+CREATE INDEX IF NOT EXISTS events_by_device ON events (device, created);
+CREATE TABLE IF NOT EXISTS actions (
+    id bigserial PRIMARY KEY,
+    at double precision NOT NULL,
+    who text NOT NULL,
+    action text NOT NULL,
+    device text,
+    detail text NOT NULL
+);
 """
 # The accept in one statement (one round trip, its own transaction). The device's
 # queue row, locked first, orders accepts per device: the duplicate check and the

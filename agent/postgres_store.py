@@ -26,6 +26,7 @@ import asyncpg
 from . import logs
 from .postgres_schema import ACCEPT, SCHEMA
 from .store import (
+    CANCELED,
     DONE,
     EXPIRED,
     NOTICE_DEVICE,
@@ -63,6 +64,7 @@ MESSAGE_COLUMNS = (
     "id, device, kind, to_number, from_number, body, state, created, command_id, sid, status, "
     "error_code, error, attempts, next_at, attempted"
 )
+EVENT_COLUMNS = "id, device, name, data::text, created"
 STATUS_RANK = {
     "accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3, "receiving": 3,
     "received": 4, "delivered": 4, "undelivered": 4, "failed": 4, "read": 5, "canceled": 5,
@@ -109,13 +111,15 @@ class PostgresStore(Store):
             if version is not None and version > SCHEMA_VERSION:
                 raise SchemaTooNew("the database has schema version %d; this agent knows up to "
                                    "%d: upgrade the agent" % (version, SCHEMA_VERSION))
-            await conn.execute(SCHEMA)
+            await conn.execute(SCHEMA)  # a version-1 database gains the console's parts
             await conn.execute(ACCEPT)
             if version is None:
                 await conn.execute("INSERT INTO schema_version (version) VALUES ($1)",
                                    SCHEMA_VERSION)
                 await conn.execute("INSERT INTO meta (key, value) VALUES ('devices', 0) "
                                    "ON CONFLICT DO NOTHING")
+            elif version < SCHEMA_VERSION:
+                await conn.execute("UPDATE schema_version SET version = $1", SCHEMA_VERSION)
 
     async def close(self):
         if self._flushing is not None:
@@ -212,6 +216,19 @@ class PostgresStore(Store):
             return {r[0]: (bytes(r[1]), r[2], r[3]) for r in rows}
 
         return await self._run(work)
+
+    async def remove_device(self, device_id):
+        async def work(conn):
+            removed = await conn.fetchval(
+                "DELETE FROM devices WHERE id = $1 RETURNING true", device_id) is not None
+            if removed:
+                await conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'devices'")
+            return removed
+
+        removed = await self._run(work)
+        if removed:
+            self._notify(NOTICE_DEVICES)
+        return removed
 
     async def seen(self, last_seen):
         async def work(conn):
@@ -356,6 +373,60 @@ class PostgresStore(Store):
             return None
         return version, devices, devices_changed
 
+    # -- the console -------------------------------------------------------------------
+
+    async def device_summaries(self, device_ids, now, events_per_device):
+        return await self._run(_device_summaries, list(device_ids), now, events_per_device,
+                               transaction=False)
+
+    async def device_history(self, device_id, limit, before=None):
+        return await self._run(_device_history, device_id, limit,
+                               float("inf") if before is None else before, transaction=False)
+
+    async def device_timeline(self, device_id, since, limit):
+        return await self._run(_device_timeline, device_id, since, limit, transaction=False)
+
+    async def cancel_command(self, command_id, now):
+        async def work(conn):
+            row = await conn.fetchrow(
+                "UPDATE commands SET state = $1, acked = $2 WHERE id = $3 AND state = $4 "
+                "AND deliveries = 0 RETURNING %s" % COMMAND_COLUMNS,
+                CANCELED, now, command_id, PENDING)
+            return _command(row) if row else None
+
+        return await self._run(work, transaction=False)
+
+    async def retry_command(self, command_id, new_id, now, ttl, queue_cap):
+        async def work(conn):
+            old = await _find(conn, "id = $1 AND state IN ($2, $3)", command_id, EXPIRED,
+                              CANCELED)
+            if old is None:
+                return None
+            copy = Command(new_id, old.device, old.sender, old.number, old.text, old.name,
+                           old.args, now, now + ttl)
+            return await _accept(conn, copy, None, queue_cap, now)
+
+        accepted = await self._run(work, transaction=False)
+        if accepted is not None and accepted.outcome == "new":
+            self._notify(NOTICE_DEVICE, accepted.command.device)
+        return accepted
+
+    async def log_action(self, at, who, action, device_id, detail):
+        async def work(conn):
+            await conn.execute(
+                "INSERT INTO actions (at, who, action, device, detail) "
+                "VALUES ($1, $2, $3, $4, $5)", at, who, action, device_id, detail)
+
+        await self._run(work, transaction=False)
+
+    async def actions(self, limit):
+        async def work(conn):
+            return [dict(r) for r in await conn.fetch(
+                "SELECT at, who, action, device, detail FROM actions ORDER BY id DESC "
+                "LIMIT $1", limit)]
+
+        return await self._run(work, transaction=False)
+
 
 async def _as_is(conn):
     """The pool's connections hold no session state (no LISTEN, SET or session lock:
@@ -407,10 +478,13 @@ async def _accept(conn, command, token, queue_cap, now):
 
 
 async def _pending(conn, device_id, now, limit):
+    # FOR UPDATE: the rows are locked in the queue's order (two polls of one device
+    # never deadlock), and a row that a cancel or the expiry held is read again once
+    # committed, and left if it is no longer live.
     rows = await conn.fetch(
         "UPDATE commands SET deliveries = deliveries + 1 WHERE seq IN ("
         " SELECT seq FROM commands WHERE device = $1 AND state = $2 AND expires > $3"
-        " ORDER BY device_seq LIMIT $4) RETURNING device_seq, %s" % COMMAND_COLUMNS,
+        " ORDER BY device_seq LIMIT $4 FOR UPDATE) RETURNING device_seq, %s" % COMMAND_COLUMNS,
         device_id, PENDING, now, limit)
     commands = [_command(row[1:]) for row in sorted(rows, key=lambda r: r[0])]
     rows = await conn.fetch(
@@ -529,6 +603,7 @@ async def _prune(conn, before):
         "DELETE FROM statuses WHERE forwarded AND at < $1",
         "DELETE FROM events WHERE created < $1",
         "DELETE FROM alerts WHERE at < $1",
+        "DELETE FROM actions WHERE at < $1",
     ):
         status = await conn.execute(sql, before)
         deleted += int(status.split()[-1])
@@ -543,11 +618,66 @@ async def _overview(conn, now, limit):
         "SELECT %s FROM commands ORDER BY seq DESC LIMIT $1" % COMMAND_COLUMNS, limit)]
     messages = [_message(r) for r in await conn.fetch(
         "SELECT %s FROM messages ORDER BY id DESC LIMIT $1" % MESSAGE_COLUMNS, limit)]
-    events = [
-        {"id": r[0], "device": r[1], "name": r[2],
-         "data": json.loads(r[3]) if r[3] is not None else None, "created": r[4]}
-        for r in await conn.fetch(
-            "SELECT id, device, name, data::text, created FROM events ORDER BY seq DESC "
-            "LIMIT $1", limit)
-    ]
+    events = _events(await conn.fetch(
+        "SELECT %s FROM events ORDER BY seq DESC LIMIT $1" % EVENT_COLUMNS, limit))
     return {"queues": queues, "commands": commands, "messages": messages, "events": events}
+
+
+# -- the console -------------------------------------------------------------------------
+
+
+def _events(rows):
+    return [{"id": r[0], "device": r[1], "name": r[2],
+             "data": json.loads(r[3]) if r[3] is not None else None, "created": r[4]}
+            for r in rows]
+
+
+async def _device_summaries(conn, device_ids, now, events_per_device):
+    """Every card in one statement (one round trip however many devices): a lateral
+    join per device for its last command and its newest events."""
+    rows = await conn.fetch(
+        "SELECT d.id, "
+        " (SELECT count(*) FROM commands WHERE device = d.id AND state = $2 AND expires > $3), "
+        " (SELECT count(*) FROM alerts WHERE device = d.id AND at > $3 - 3600), "
+        " (SELECT last_seen FROM devices WHERE id = d.id), "
+        " (SELECT coalesce(json_agg(json_build_array(e.id, e.device, e.name, e.data, e.created)"
+        "  ORDER BY e.created DESC, e.seq DESC), '[]')::text FROM (SELECT * FROM events "
+        "  WHERE device = d.id ORDER BY created DESC, seq DESC LIMIT $4) AS e), "
+        " %s FROM unnest($1::text[]) AS d(id) LEFT JOIN LATERAL (SELECT * FROM commands "
+        " WHERE device = d.id ORDER BY seq DESC LIMIT 1) AS c ON true"
+        % ", ".join("c." + column for column in COMMAND_COLUMNS.split(", ")),
+        device_ids, PENDING, now, events_per_device)
+    return {
+        row[0]: {"queued": row[1], "alerts_hour": row[2], "last_seen": row[3],
+                 "events": [{"id": e, "device": d, "name": n, "data": data, "created": c}
+                            for e, d, n, data, c in json.loads(row[4])],
+                 "last_command": _command(row[5:]) if row[5] is not None else None}
+        for row in rows
+    }
+
+
+async def _device_history(conn, device_id, limit, before):
+    commands = [_command(r) for r in await conn.fetch(
+        "SELECT %s FROM commands WHERE device = $1 AND created < $2 ORDER BY seq DESC LIMIT $3"
+        % COMMAND_COLUMNS, device_id, before, limit)]
+    messages = [_message(r) for r in await conn.fetch(
+        "SELECT %s FROM messages WHERE device = $1 AND created < $2 ORDER BY id DESC LIMIT $3"
+        % MESSAGE_COLUMNS, device_id, before, limit)]
+    events = _events(await conn.fetch(
+        "SELECT %s FROM events WHERE device = $1 AND created < $2 "
+        "ORDER BY created DESC, seq DESC LIMIT $3" % EVENT_COLUMNS, device_id, before, limit))
+    return {"commands": commands, "messages": messages, "events": events}
+
+
+async def _device_timeline(conn, device_id, since, limit):
+    events = _events(await conn.fetch(
+        "SELECT %s FROM events WHERE device = $1 AND created >= $2 "
+        "ORDER BY created DESC, seq DESC LIMIT $3" % EVENT_COLUMNS, device_id, since, limit))
+    events.reverse()
+    alerts = [tuple(r) for r in await conn.fetch(
+        "SELECT at, key FROM alerts WHERE device = $1 AND at >= $2 ORDER BY at LIMIT $3",
+        device_id, since, limit)]
+    commands = [_command(r) for r in await conn.fetch(
+        "SELECT %s FROM commands WHERE device = $1 AND created >= $2 ORDER BY seq LIMIT $3"
+        % COMMAND_COLUMNS, device_id, since, limit)]
+    return {"events": events, "alerts": alerts, "commands": commands}

@@ -123,9 +123,11 @@ CREATE TABLE IF NOT EXISTS actions (
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 """
 # Version 0: the release before schema versions (no reply_wait, no attempted).
+# Version 1: no console (its actions table and per-device indexes: SCHEMA adds them).
 MIGRATIONS = {
     0: ["ALTER TABLE commands ADD COLUMN reply_wait REAL",
         "ALTER TABLE messages ADD COLUMN attempted REAL"],
+    1: [],
 }
 
 COMMAND_COLUMNS = (

@@ -12,7 +12,7 @@ can migrate an existing database; a database newer than this code is refused."""
 import abc
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the console's actions table and per-device indexes
 # Wake-ups between agents (`listen`): a device has something to fetch, the reply to a
 # command has come, the set of devices changed.
 NOTICE_DEVICE, NOTICE_REPLY, NOTICE_DEVICES = "c", "r", "d"

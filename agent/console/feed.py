@@ -2,9 +2,10 @@
 changed.
 
 A page's stream re-reads the store at once when this agent changed something (every
-write the agent makes goes through `Watched`), and otherwise once a second, which is
-how a change made by another agent on the same database, the command line, or the
-clock (a device going offline) reaches the page. The store's change feed
+write the agent makes goes through `Watched`) or another agent's wake-up came
+(PostgreSQL's NOTIFY), and otherwise once a second, which is how any other change
+made by another agent on the same database, the command line, or the clock (a
+device going offline) reaches the page. The store's change feed
 (`changes()`) is not used: it reports only new commands, and the agent's own
 housekeeping consumes it."""
 
@@ -24,7 +25,7 @@ KEEPALIVE = 10.0  # s between comments on a quiet stream (a gone browser is noti
 WRITES = frozenset({
     "put_device", "seen", "accept", "pending", "ack", "expire", "add_message", "message_sent",
     "message_failed", "message_status", "add_event", "claim_alert", "release_alert", "prune",
-    "cancel_command", "retry_command", "log_action",
+    "cancel_command", "retry_command", "log_action", "remove_device",
 })
 
 
@@ -56,6 +57,16 @@ class Watched:
     def __init__(self, store, feed):
         self.inner = store
         self.feed = feed
+
+    async def listen(self, callback):
+        """Another agent's wake-up (PostgreSQL's NOTIFY: a command it accepted, a reply,
+        a status, the devices) is a change a page shows at once, too."""
+
+        def heard(kind, key):
+            callback(kind, key)
+            self.feed.poke()
+
+        return await self.inner.listen(heard)
 
     def __getattr__(self, name):
         method = getattr(self.inner, name)

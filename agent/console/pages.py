@@ -13,9 +13,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import logs
-from ..errors import BadRequest
-from ..ids import new_id
 from ..config import DEVICE_ID
+from ..errors import BadRequest, Conflict, NotFound
+from ..ids import new_id
 from . import access, feed, views, words
 
 STATIC = Path(__file__).parent / "static"
@@ -39,22 +39,15 @@ SHELL = """<!DOCTYPE html>
 """
 
 
-class NotFound(Exception):
-    pass
-
-
 def _guard(handler):
-    """Runs `handler` for a signed-in user; refusals and bad input become answers here."""
+    """Runs `handler` for a signed-in user; its refusals become answers here (bad
+    input and the like are the agent's errors, answered in app.py)."""
 
     async def guarded(request):
         try:
             return await handler(request)
         except access.Refused as refused:
             return refused.response
-        except BadRequest as error:
-            return JSONResponse({"error": str(error)}, 400)
-        except NotFound as error:
-            return JSONResponse({"error": str(error)}, 404)
         except NotImplementedError as error:
             return JSONResponse({"error": str(error)}, 501)
 
@@ -141,11 +134,6 @@ async def _body_text(request):
     return text
 
 
-def _wake(agent, device_id):
-    """A device long-polling this agent gets the new command now, not at its next poll."""
-    agent._wake(device_id)
-
-
 async def _log(agent, who, action, device_id, detail):
     await agent.store.log_action(agent.clock(), who, action, device_id, detail)
     logs.event("console.action", who=who, action=action, device=device_id,
@@ -159,8 +147,7 @@ async def send(request):
     agent = request.app.state.agent
     accepted = await agent.queue(device_id, text, sender="console")
     if accepted.outcome != "new":
-        return JSONResponse({"error": "%s's queue is full: try again later" % device_id}, 409)
-    _wake(agent, device_id)
+        raise Conflict("%s's queue is full: try again later" % device_id)
     await _log(agent, who, "sent", device_id, text)
     return JSONResponse({"command": words.command(accepted.command)}, 201)
 
@@ -178,8 +165,7 @@ async def cancel(request):
     command = await _command_for(request)
     canceled = await agent.store.cancel_command(command.id, agent.clock())
     if canceled is None:
-        return JSONResponse({"error": "too late to cancel: %s" % words.command(command)["words"]},
-                            409)
+        raise Conflict("too late to cancel: %s" % words.command(command)["words"])
     await _log(agent, who, "canceled", command.device, command.text)
     return JSONResponse({"command": words.command(canceled)})
 
@@ -194,12 +180,11 @@ async def retry(request):
         command.id, new_id("CM"), now, config.ttl if config else 3600.0,
         config.queue_cap if config else 100)
     if accepted is None:
-        return JSONResponse({"error": "only an expired or canceled command can be sent "
-                             "again; this one is %s" % words.command(command)["words"]}, 409)
+        raise Conflict("only an expired or canceled command can be sent again; this one is %s"
+                       % words.command(command)["words"])
     if accepted.outcome != "new":
-        return JSONResponse({"error": "%s's queue is full: try again later" % command.device},
-                            409)
-    _wake(agent, command.device)
+        raise Conflict("%s's queue is full: try again later" % command.device)
+    agent._wake(command.device)  # a device long-polling here gets it now, not next poll
     await _log(agent, who, "sent again", command.device, command.text)
     return JSONResponse({"command": words.command(accepted.command)}, 201)
 

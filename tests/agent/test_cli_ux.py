@@ -8,7 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agenttest import OWNER, make_config, run_cli, sms_params, wait_until
+import httpx
+import pytest
+from agenttest import (
+    OWNER,
+    DeviceClient,
+    LiveAgent,
+    make_config,
+    run_cli,
+    sms_params,
+    wait_until,
+)
 from utwilio_agent import logs
 from utwilio_agent.config import TEMPLATE
 
@@ -44,6 +54,26 @@ def test_config_after_the_command_version_everywhere_and_device_remove(tmp_path)
         out = subprocess.run([sys.executable, *cli, "--version"], cwd=ROOT, capture_output=True,
                              text=True, timeout=60)
         assert out.returncode == 0 and re.search(r" \d+\.\d+\.\d+$", out.stdout.strip()), cli
+
+
+def test_device_remove_stops_the_token_at_a_running_agent(tmp_path, store_kind, database):
+    """`device remove` in another process: the running agent (on the same SQLite file,
+    or PostgreSQL) learns of it and refuses the device's token from then on."""
+    shared = database if store_kind == "postgres" else str(tmp_path / "agent.db")
+    config = str(tmp_path / "agent.toml")
+    run_cli("init", "--config", config)
+    env = {"UTWILIO_AGENT_DATABASE": shared}
+    token = run_cli("device", "add", "greenhouse", "--config", config, env=env).stdout.strip()
+    with LiveAgent(make_config(database=shared)) as live:
+        device = DeviceClient(live.url, "greenhouse", token)
+        assert device.poll()["commands"] == []
+        removed = run_cli("device", "remove", "greenhouse", "--config", config, env=env)
+        assert removed.returncode == 0, removed.stderr
+        wait_until(lambda: "greenhouse" not in live.agent.tokens, what="the agent to learn")
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            device.poll()
+        assert refused.value.response.status_code == 401
+        device.close()
 
 
 def test_a_missing_configuration_says_how_to_make_one(tmp_path):

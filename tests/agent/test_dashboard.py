@@ -224,12 +224,14 @@ def test_the_live_stream_sends_a_change_at_once():
         device.close()
 
 
-def test_one_agent_s_page_shows_what_another_agent_on_the_same_database_accepted(tmp_path):
-    """Two agents on one database: a text webhook that reached the second shows on the
-    first one's live page, though the first agent itself changed nothing."""
-    database = str(tmp_path / "shared.db")
-    with LiveAgent(make_config(dashboard_password="pw", database=database)) as first, \
-            LiveAgent(make_config(dashboard_password="pw", database=database)) as second:
+def test_one_agent_s_page_shows_what_another_agent_on_the_same_database_accepted(
+        tmp_path, store_kind, database):
+    """Two agents on one database (a SQLite file, or PostgreSQL as several agents are
+    run): a text webhook that reached the second, and a cancel on the second's console,
+    show on the first one's live page, though the first agent itself changed nothing."""
+    shared = database if store_kind == "postgres" else str(tmp_path / "shared.db")
+    with LiveAgent(make_config(dashboard_password="pw", database=shared)) as first, \
+            LiveAgent(make_config(dashboard_password="pw", database=shared)) as second:
         first.add_device("greenhouse")
         with httpx.stream("GET", first.url + "/dashboard/live/overview", headers=basic(b"pw"),
                           timeout=30) as r:
@@ -241,20 +243,51 @@ def test_one_agent_s_page_shows_what_another_agent_on_the_same_database_accepted
                 update = next(events)
             assert update["devices"][1]["last_command"]["text"] == "fan on"
             assert update["devices"][1]["queued"] == 1
+            fan = update["devices"][1]["last_command"]
+            assert httpx.post(second.url + "/dashboard/api/commands/%s/cancel" % fan["id"],
+                              headers=action(Origin=second.url)).status_code == 200
+            while update["devices"][1]["queued"]:
+                update = next(events)
+            assert update["devices"][1]["last_command"]["words"].startswith("canceled")
+
+
+def test_on_postgresql_another_agent_s_command_shows_at_once_by_its_notify(
+        store_kind, monkeypatch):
+    """Several agents on PostgreSQL: the command another agent accepted reaches this
+    agent's page by that agent's NOTIFY, not by the once-a-second re-read."""
+    if store_kind != "postgres":
+        pytest.skip("NOTIFY is PostgreSQL's")
+    from utwilio_agent import housekeeping
+    from utwilio_agent.console import feed
+
+    # No re-read and no tick (whose expiry pass is a write) during the test.
+    monkeypatch.setattr(feed, "REREAD", 3600.0)
+    monkeypatch.setattr(housekeeping, "TICK", 3600.0)
+    with LiveAgent(make_config(dashboard_password="pw")) as first, \
+            LiveAgent(make_config(dashboard_password="pw")) as second:
+        first.add_device("greenhouse")
+        with httpx.stream("GET", first.url + "/dashboard/live/overview", headers=basic(b"pw"),
+                          timeout=20) as r:
+            events = sse_events(r)
+            update = next(events)
+            assert update["devices"][1]["last_command"] is None
+            assert post_sms(second.url, "fan on").status_code == 200
+            update = next(events)
+            assert update["devices"][1]["last_command"]["text"] == "fan on"
 
 
 def test_a_store_without_the_console_s_methods_says_which_one_is_missing(console, monkeypatch):
-    from utwilio_agent.sqlite_store import SQLiteStore
     from utwilio_agent.store import Store
 
-    monkeypatch.setattr(SQLiteStore, "device_summaries", Store.device_summaries)
+    store = console.agent.store.inner  # the store under the console's Watched
+    monkeypatch.setattr(type(store), "device_summaries", Store.device_summaries)
     for path in ("/dashboard/api/overview", "/dashboard/live/overview"):
         r = console.http.get(path, headers=basic(b"pw"))
         assert r.status_code == 501 and "device_summaries" in r.json()["error"]
 
 
 def test_a_device_s_history_pages_back_to_the_oldest(console, clock):
-    from utwilio_agent.agent import new_id
+    from utwilio_agent.ids import new_id
 
     for i in range(250):
         console.run(console.agent.store.add_event(new_id("EV"), "greenhouse", "tick", i,

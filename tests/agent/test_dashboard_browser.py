@@ -23,8 +23,8 @@ from devicevm import run
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
-from utwilio_agent.agent import new_id
 from utwilio_agent.console.access import csrf_token
+from utwilio_agent.ids import new_id
 from utwilio_sandbox.server import ServerThread
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="run tools/sandbox/setup-browser.sh")

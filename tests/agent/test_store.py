@@ -156,6 +156,41 @@ def test_the_schema_is_versioned_and_a_newer_one_refused(new_store, store_kind, 
         asyncio.run(opened(new_store))
 
 
+def test_a_version_1_database_from_before_the_console_is_migrated(new_store, store_kind,
+                                                                   database, pg_or_none,
+                                                                   tmp_path):
+    """Version 2 added the console's actions table (and per-device indexes): a
+    version-1 database gains them at the next start and records version 2."""
+    async def create():
+        await close(*await opened(new_store))
+
+    asyncio.run(create())
+    sql = "DROP TABLE actions; UPDATE schema_version SET version = 1"
+    if store_kind == "postgres":
+        name = database.rsplit("/", 1)[1]
+        pg_or_none.psql(sql, name)
+    else:
+        db = sqlite3.connect(str(tmp_path / "a.db"))
+        db.executescript(sql)
+        db.close()
+
+    async def run():
+        (store,) = await opened(new_store)
+        await store.log_action(5.0, "ops from 127.0.0.1", "sent", DEVICE, "fan on")
+        actions = await store.actions(10)
+        await store.close()
+        return actions
+
+    assert [a["detail"] for a in asyncio.run(run())] == ["fan on"]
+    if store_kind == "postgres":
+        version = pg_or_none.psql("SELECT version FROM schema_version", name).split()
+    else:
+        db = sqlite3.connect(str(tmp_path / "a.db"))
+        version = [str(v) for (v,) in db.execute("SELECT version FROM schema_version")]
+        db.close()
+    assert version == [str(SCHEMA_VERSION)] == ["2"]
+
+
 def test_a_sqlite_file_from_before_schema_versions_is_migrated(tmp_path, store_kind):
     if store_kind != "sqlite":
         pytest.skip("SQLite files only")
@@ -198,6 +233,62 @@ def pg_or_none(store_kind, request):
 def needs_postgres(store_kind):
     if store_kind != "postgres":
         pytest.skip("several agents share a PostgreSQL database")
+
+
+def test_a_cancel_at_one_agent_and_a_poll_at_another_never_both_take_a_command(
+        new_store, store_kind):
+    """The console's cancel races the device's poll at another agent: each command is
+    either canceled (never delivered) or delivered (too late to cancel), not both."""
+    needs_postgres(store_kind)
+
+    async def run():
+        a, b = await opened(new_store, 2)
+        for i in range(60):
+            await a.accept(command(i), None, 100, 2.0)
+        ids = [command(i).id for i in range(60)]
+        results = await asyncio.gather(*[a.cancel_command(i, 3.0) for i in ids],
+                                       *[b.pending(DEVICE, 3.0, 2) for _ in range(30)])
+        final = [await a.command(i) for i in ids]
+        await close(a, b)
+        return results[:60], results[60:], final
+
+    canceled, polls, final = asyncio.run(run())
+    canceled = {c.id for c in canceled if c is not None}
+    delivered = [c for commands, _ in polls for c in commands]
+    assert canceled and delivered  # both sides won some
+    assert canceled.isdisjoint(c.id for c in delivered)
+    assert all(c.state == "pending" for c in delivered)
+    for c in final:
+        assert (c.state, c.deliveries == 0) in (("canceled", True), ("pending", False),
+                                                ("pending", True))
+        assert (c.id in canceled) == (c.state == "canceled")
+
+
+def test_a_poll_waiting_on_a_cancel_s_row_lock_does_not_deliver_the_canceled_command(
+        new_store, store_kind, database):
+    """The poll's UPDATE meets the row a cancel holds (not yet committed) and waits;
+    after the commit it must see the command canceled, not deliver it."""
+    needs_postgres(store_kind)
+    import asyncpg
+
+    async def run():
+        a, b = await opened(new_store, 2)
+        await a.accept(command(1), None, 100, 2.0)
+        await a.accept(command(2), None, 100, 2.0)
+        conn = await asyncpg.connect(database)
+        cancel = conn.transaction()
+        await cancel.start()
+        await conn.execute("UPDATE commands SET state = 'canceled' WHERE id = $1 AND "
+                           "state = 'pending' AND deliveries = 0", command(1).id)
+        poll = asyncio.ensure_future(b.pending(DEVICE, 3.0, 10))
+        await asyncio.sleep(0.5)  # the poll now waits for the row
+        await cancel.commit()
+        await conn.close()
+        commands, _ = await poll
+        await close(a, b)
+        return commands
+
+    assert [c.id for c in asyncio.run(run())] == [command(2).id]
 
 
 def test_two_agents_keep_dedupe_cap_and_per_device_order(new_store, store_kind):

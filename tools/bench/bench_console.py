@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 from utwilio import signature  # noqa: E402
-from utwilio_agent.agent import new_id  # noqa: E402
 from utwilio_agent.app import create_app  # noqa: E402
 from utwilio_agent.config import Config, Device  # noqa: E402
 from utwilio_agent.console import views  # noqa: E402
+from utwilio_agent.ids import new_id  # noqa: E402
 from utwilio_sandbox.server import ServerThread  # noqa: E402
 
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
