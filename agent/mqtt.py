@@ -20,9 +20,10 @@ import ssl
 import aiomqtt
 
 from . import logs
-from .agent import POLL_LIMIT
 from .broker import address
 from .config import DEVICE_ID
+from .delivery import POLL_LIMIT
+from .errors import AgentError, BadRequest
 from .link import KEY_MAX, MESSAGE_MAX, NAME_MAX
 
 SHARE = "$share/utwilio/"
@@ -177,23 +178,39 @@ class Bridge:
         if not isinstance(command_id, str) or not (reply is None or isinstance(reply, str)):
             logs.warning("mqtt.bad_ack", device=device_id)
             return
-        await self.agent.ack(device_id, command_id, reply)
+        try:
+            await self.agent.ack(device_id, command_id, reply)
+        except AgentError as error:  # an ack has no answer topic: the refusal is logged
+            logs.warning("mqtt.ack_refused", device=device_id, command=command_id[:64],
+                         status=error.status, error=error.message)
         await self.publish_head(device_id)
 
     async def _on_event(self, device_id, data):
-        name = data.get("name")
-        if not isinstance(name, str) or not 0 < len(name.strip()) <= NAME_MAX:
-            return await self._answer(device_id, data.get("ref"), 400, {
-                "error": "name must be a non-empty string of at most %d characters" % NAME_MAX})
-        event_id = await self.agent.event(device_id, name, data.get("data"))
-        await self._answer(device_id, data.get("ref"), 202, {"id": event_id})
+        await self._answered(device_id, data.get("ref"), self._event(device_id, data))
 
     async def _on_alert(self, device_id, data):
+        await self._answered(device_id, data.get("ref"), self._alert(device_id, data))
+
+    async def _answered(self, device_id, ref, work):
+        """An event's or alert's answer: 202 and its body, or the refusal's own status
+        and answer() — what the HTTP layer (app.py) makes of the same AgentError."""
+        try:
+            status, body = 202, await work
+        except AgentError as error:
+            status, body = error.status, error.answer()
+        await self._answer(device_id, ref, status, body)
+
+    async def _event(self, device_id, data):
+        name = data.get("name")
+        if not isinstance(name, str) or not 0 < len(name.strip()) <= NAME_MAX:
+            raise BadRequest("name must be a non-empty string of at most %d characters"
+                             % NAME_MAX)
+        return {"id": await self.agent.event(device_id, name, data.get("data"))}
+
+    async def _alert(self, device_id, data):
         message, key = data.get("message"), data.get("key")
         if not isinstance(message, str) or not 0 < len(message.strip()) <= MESSAGE_MAX or not (
                 key is None or isinstance(key, str) and 0 < len(key) <= KEY_MAX):
-            return await self._answer(device_id, data.get("ref"), 400, {
-                "error": "message must be 1-%d characters, key at most %d"
-                % (MESSAGE_MAX, KEY_MAX)})
-        status, answer = await self.agent.alert(device_id, message, key)
-        await self._answer(device_id, data.get("ref"), status, answer)
+            raise BadRequest("message must be 1-%d characters, key at most %d"
+                             % (MESSAGE_MAX, KEY_MAX))
+        return await self.agent.alert(device_id, message, key)
