@@ -404,8 +404,9 @@ def test_bad_broker_urls_say_what_to_fix(url, message, tmp_path, monkeypatch):
 
 def test_malformed_events_and_alerts_are_answered_400(mqtt_agent, broker):
     """A device's raw MQTT client (not utwilio's, which checks first) sends a non-JSON
-    ack, an event without a name and an alert too long: the ack is ignored, the event
-    and the alert are answered with status 400 on the device's answer topic."""
+    ack, an event without a name, an alert too long and an event whose data no store
+    holds: the ack is ignored, the others are answered with status 400 and the error
+    the same request gets over HTTP, on the device's answer topic."""
     import json
 
     import paho.mqtt.client as mqtt
@@ -424,14 +425,20 @@ def test_malformed_events_and_alerts_are_answered_400(mqtt_agent, broker):
         c.publish("utw/v1/greenhouse/event", json.dumps({"name": "", "ref": 1}), qos=1)
         c.publish("utw/v1/greenhouse/alert", json.dumps({"message": "x" * 1601, "ref": 2}),
                   qos=1)
+        c.publish("utw/v1/greenhouse/event", json.dumps(
+            {"name": "soil", "data": {"note": "\u0000"}, "ref": 3}), qos=1)
         deadline = time.monotonic() + 10
-        while len(answers) < 2 and time.monotonic() < deadline:
+        while len(answers) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         c.loop_stop()
         c.disconnect()
-    assert sorted((a["ref"], a["status"]) for a in answers) == [(1, 400), (2, 400)]
-    assert "name must be" in answers[0]["body"]["error"] + answers[1]["body"]["error"]
+    answers.sort(key=lambda a: a["ref"])
+    assert [(a["ref"], a["status"]) for a in answers] == [(1, 400), (2, 400), (3, 400)]
+    assert answers[0]["body"]["error"].startswith("name must be")
+    # refused by the agent's core (a BadRequest): the body is the HTTP one
+    assert answers[2]["body"] == {"error": "data.note contains a NUL character (\\u0000): "
+                                           "send valid Unicode text"}
 
 
 def test_two_agents_split_the_acks_and_nothing_runs_twice(runtime, mqtt_agent, broker, sandbox,  # noqa: F811
