@@ -13,14 +13,11 @@ _LAZY = ("Twilio", "Api", "result", "API")
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        from utwilio.twilio import API, Api, Twilio, result
-
-        g = globals()
-        g["Twilio"], g["Api"], g["result"], g["API"] = Twilio, Api, result, API
-        return g[name]
     if name[:1] == "_":
         raise AttributeError(name)
+    if name in _LAZY:  # not kept here: a bigger globals dict costs the send path ~400 B
+        __import__("utwilio.twilio")
+        return getattr(globals()["twilio"], name)
     # MicroPython asks this hook before it tries a submodule for `from utwilio import x`,
     # and an AttributeError here would end that import: import the submodule ourselves.
     __import__("utwilio." + name)

@@ -129,18 +129,6 @@ class Api:
         return r
 
 
-def _running_loop():
-    import sys
-
-    aio = sys.modules.get("asyncio")
-    if aio is None:
-        return False
-    try:
-        aio.current_task()
-        return True
-    except RuntimeError:
-        return False
-
 
 class Twilio(Api):
     """`Twilio(account_sid, auth_token, number)`; with `api_key="SK…"` the second
@@ -172,17 +160,15 @@ class Twilio(Api):
         body = self.message_form(to, message, media_url, status_callback)
         if callback is None:
             return self.call("POST", self.messages_url, body)
-        if _running_loop():
-            import asyncio
+        from utwilio.sendasync import with_callback
 
-            return asyncio.create_task(self._send_then(body, callback))
-        callback(self.call("POST", self.messages_url, body))
-        return None
+        return with_callback(self, body, callback)
 
     async def send_async(self, to, message, *, media_url=None, status_callback=None):
         """`send()` for asyncio applications: non-blocking streams, same verified TLS."""
-        body = self.message_form(to, message, media_url, status_callback)
-        return await self._call_async(body)
+        from utwilio.sendasync import call
+
+        return await call(self, self.message_form(to, message, media_url, status_callback))
 
     def respond(self, response, message=None):
         """Answers Twilio's webhook with TwiML (see utwilio.reply.respond)."""
@@ -204,15 +190,3 @@ class Twilio(Api):
         if status_callback is not None:
             pairs.append(("StatusCallback", validate.url("status_callback", status_callback)))
         return form.encode(pairs)
-
-    async def _send_then(self, body, callback):
-        callback(await self._call_async(body))
-
-    async def _call_async(self, body):
-        gc.collect()  # as in call()
-        try:
-            answer = await self.transport.request_async("POST", self.messages_url,
-                                                        self.headers, body)
-        except TransportError as e:
-            answer = e
-        return self.finish(answer)
