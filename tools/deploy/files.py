@@ -16,7 +16,7 @@ MPY_VERSION = 6  # the .mpy format mpy-cross emits (bytecode: any firmware with 
 
 CORE = ("__init__.py", "errors.py", "validate.py", "form.py", "wire.py", "http.py",
         "invalid.py", "failure.py", "ca.py", "roots.py", "ahttp.py", "outbox.py", "twilio.py",
-        "sendasync.py")
+        "sendasync.py", "unsized.py")
 HOST_ONLY = ("requests_transport.py",)  # the `responses` test transport, never on a board
 
 
