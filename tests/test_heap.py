@@ -62,7 +62,7 @@ def test_send_on_a_small_heap_from_mpy(board, server):
     lines = proc.stdout.splitlines()
     assert lines[0] == "201 " + twilio_shaped.MESSAGE_SID, proc.stdout + proc.stderr
     assert lines[1] == str(["utwilio", "utwilio.errors", "utwilio.form", "utwilio.http",
-                            "utwilio.validate", "utwilio.wire"])
+                            "utwilio.twilio", "utwilio.validate", "utwilio.wire"])
     assert server.requests[0]["form_body"] == "Greenhouse hot: 36.2C"
 
 

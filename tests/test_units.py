@@ -113,4 +113,4 @@ def test_send_path_imports_nothing_else():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={"PYTHONPATH": "device:stubs"}).stdout
     assert eval(out) == ["utwilio", "utwilio.errors", "utwilio.form", "utwilio.http",
-                         "utwilio.validate", "utwilio.wire"]
+                         "utwilio.twilio", "utwilio.validate", "utwilio.wire"]

@@ -190,37 +190,12 @@ class Transport:
             raise wire.fault("headers", wire.MAX_HEADERS)
         reuse = wire.reusable(line, headers)
         n = wire.body_length(headers, self.max_response)
-        if n is None:
-            return (code, headers, self._read_to_close(f)), False
-        if n >= 0:
+        if n is not None and n >= 0:
             data = f.read(n) if n else b""
             wire.short(len(data), n)
             return (code, headers, data), reuse
-        return (code, headers, self._read_chunked(f)), reuse
+        from utwilio import unsized
 
-    def _read_chunked(self, f):
-        chunks = []
-        total = 0
-        while True:
-            size = wire.chunk_size(wire.readline(f))
-            if size == 0:
-                while wire.readline(f) not in (b"\r\n", b"\n", b""):
-                    pass
-                return b"".join(chunks)
-            total += size
-            wire.too_big(total, self.max_response)
-            data = f.read(size)
-            wire.short(len(data), size)
-            chunks.append(data)
-            wire.readline(f)
-
-    def _read_to_close(self, f):
-        chunks = []
-        total = 0
-        while True:
-            data = f.read(1024)
-            if not data:
-                return b"".join(chunks)
-            total += len(data)
-            wire.too_big(total, self.max_response)
-            chunks.append(data)
+        if n is None:
+            return (code, headers, unsized.to_close(f, self.max_response)), False
+        return (code, headers, unsized.chunked(f, self.max_response)), reuse

@@ -6,8 +6,9 @@ does not import this; `from utwilio.link import Link` does.
 One core for both transports and both styles: the protocol steps are generators that
 yield I/O operations to a driver, `_drive` (blocking) or utwilio.linkasync.drive
 (asyncio, loaded only by the *_async methods), so there is one poll, one send, one
-alert. The URL scheme picks the transport module
-(utwilio.linkhttp or utwilio.linkmqtt): a device loads only the one it uses."""
+alert (events and alerts in utwilio.linksend, loaded by the first send() or alert()).
+The URL scheme picks the transport module (utwilio.linkhttp or utwilio.linkmqtt): a
+device loads only the one it uses."""
 
 import json
 import random
@@ -16,7 +17,6 @@ import time
 RECENT = 16  # command ids remembered: more than one batch (the agent sends at most 10)
 BACKOFF_MIN_MS = 1000
 BACKOFF_MAX_MS = 60000
-MAX_MESSAGE = 1600
 
 
 def _word(field, value):
@@ -30,14 +30,6 @@ def _word(field, value):
 
         raise word(field, value)
     return value
-
-
-def _text(field, value, limit):
-    if isinstance(value, str) and 0 < len(value) <= limit:
-        return value
-    from utwilio.linkfail import text
-
-    raise text(field, value, limit)
 
 
 def _channel(url):
@@ -158,23 +150,29 @@ class Link:
     def send(self, name, data=None):
         """Sends an event (any JSON value) to the agent. -> its event id, or None
         (`link.error` says why)."""
-        return self._drive(self._post("events", self._event(name, data), "id"))
+        from utwilio.linksend import event
+
+        return self._drive(event(self, name, data))
 
     async def send_async(self, name, data=None):
         from utwilio.linkasync import drive
+        from utwilio.linksend import event
 
-        return await drive(self, self._post("events", self._event(name, data), "id"))
+        return await drive(self, event(self, name, data))
 
     def alert(self, message, key=None):
         """Asks the agent to text the device's contacts (no Twilio credentials on the
         device). `key` names the alert for the agent's cool-down. -> the message sids,
         or None when nothing was sent (`link.error` says why, e.g. cooling down)."""
-        return self._drive(self._post("alerts", self._alert(message, key), "sent"))
+        from utwilio.linksend import alert
+
+        return self._drive(alert(self, message, key))
 
     async def alert_async(self, message, key=None):
         from utwilio.linkasync import drive
+        from utwilio.linksend import alert
 
-        return await drive(self, self._post("alerts", self._alert(message, key), "sent"))
+        return await drive(self, alert(self, message, key))
 
     # -- the one core: generators of I/O operations -----------------------------------
 
@@ -195,10 +193,6 @@ class Link:
     def _wanted(self):
         """Another exchange waits for the connection (asyncio, MQTT)."""
         return self._queued > 0
-
-    def _post(self, kind, body, key):
-        answer = self._answer((yield from self.channel.post(kind, body)))
-        return answer and answer.get(key)
 
     def _run(self, cmd):
         name = cmd["name"]
@@ -254,15 +248,6 @@ class Link:
             self._recent.pop(0)
         self._recent.append(entry)
         return entry
-
-    def _event(self, name, data):
-        return {"name": _text("name", name, 64), "data": data}
-
-    def _alert(self, message, key):
-        body = {"message": _text("message", message, MAX_MESSAGE)}
-        if key is not None:
-            body["key"] = _text("key", key, 200)
-        return body
 
     # -- answers and backoff -----------------------------------------------------
 

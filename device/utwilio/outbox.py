@@ -13,7 +13,8 @@ import json
 import os
 import time
 
-from utwilio import form, result
+from utwilio import form
+from utwilio.twilio import result
 
 _MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec"
 _SLACK = 30  # seconds of clock difference tolerated between the device and Twilio

@@ -9,8 +9,9 @@ operations table maps each operation of Twilio's API we cover to the call that d
 import gc
 import time
 
-from utwilio import API, Api, form, validate
+from utwilio import form, validate
 from utwilio.errors import TransportError, TwilioError
+from utwilio.twilio import API, Api
 
 V = "/2010-04-01"
 PAGE_SIZE = 10  # Twilio's is 50: a page of ten messages parses in ~20 KB of heap

@@ -33,7 +33,7 @@ from twilio_shaped import TwilioShaped  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-SEND_PATH = ["__init__", "errors", "validate", "form", "http", "wire"]
+SEND_PATH = ["__init__", "errors", "twilio", "validate", "form", "http", "wire"]
 
 OURS = """
 import gc

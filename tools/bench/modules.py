@@ -37,7 +37,7 @@ def main():
     for name in names:
         size = (lib / (name + ".mpy")).stat().st_size
         if name == "__init__":
-            print("| `utwilio` (`__init__` + errors, validate, form) | %d | – |" % size)
+            print("| `utwilio` (`__init__` + errors) | %d | – |" % size)
             continue
         probe = work / "probe.py"
         probe.write_text(PROBE % name)

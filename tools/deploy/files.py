@@ -15,7 +15,8 @@ PACKAGE = ROOT / "device" / "utwilio"
 MPY_VERSION = 6  # the .mpy format mpy-cross emits (bytecode: any firmware with .mpy v6)
 
 CORE = ("__init__.py", "errors.py", "validate.py", "form.py", "wire.py", "http.py",
-        "invalid.py", "failure.py", "ca.py", "roots.py", "ahttp.py", "outbox.py")
+        "invalid.py", "failure.py", "ca.py", "roots.py", "ahttp.py", "outbox.py", "twilio.py",
+        "sendasync.py", "unsized.py")
 HOST_ONLY = ("requests_transport.py",)  # the `responses` test transport, never on a board
 
 
