@@ -26,10 +26,11 @@ SLACK = 60.0  # s of clock difference allowed between the agent and Twilio
 class Outbox:
     async def _outbox(self):
         while True:
-            try:
-                await asyncio.wait_for(self._outbox_wake.wait(), TICK)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancellation that
+            # comes just after the wake-up, and stop() then waits for this loop forever.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(TICK):
+                    await self._outbox_wake.wait()
             self._outbox_wake.clear()
             if self.rest is None:
                 continue

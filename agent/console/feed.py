@@ -10,6 +10,7 @@ device going offline) reaches the page. The store's change feed
 housekeeping consumes it."""
 
 import asyncio
+import contextlib
 import json
 import zlib
 
@@ -45,10 +46,11 @@ class Feed:
         """Returns once the version moved past `version`, or after `timeout` s."""
         if self.version != version:
             return
-        try:
-            await asyncio.wait_for(self._changed.wait(), timeout)
-        except TimeoutError:
-            pass
+        # asyncio.timeout, not wait_for, which on 3.11 can lose a cancellation
+        # (a page closed) that comes with a change.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()
 
 
 class Watched:
