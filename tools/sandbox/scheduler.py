@@ -5,6 +5,7 @@ so nothing waits for real time to pass.
 """
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
@@ -85,10 +86,11 @@ class Scheduler:
                     task.add_done_callback(_report)
                     job = self._due()
                 self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self._next_delay())
-                except asyncio.TimeoutError:
-                    pass
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a
+                # cancellation that comes just as the wake-up is set (the stop would hang).
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._next_delay()):
+                        await self._wake.wait()
         finally:
             for task in list(self._tasks):
                 task.cancel()
