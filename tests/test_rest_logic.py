@@ -7,6 +7,7 @@ import json
 import pytest
 import responses
 import utwilio
+import utwilio.twilio
 from utwilio import rest
 from utwilio.errors import TransportError, TwilioError
 from utwilio.requests_transport import RequestsTransport
@@ -213,7 +214,7 @@ class _NoRoom:
 def test_an_answer_too_big_to_parse_is_reported_with_its_status(monkeypatch):
     """The SMS was accepted (201) even if the device cannot read the answer: say so,
     do not raise MemoryError (a retry would send it twice)."""
-    monkeypatch.setattr(utwilio, "json", _NoRoom)
+    monkeypatch.setattr(utwilio.twilio, "json", _NoRoom)
     r = client(transport=Failing(), raise_errors=True).messages.create(
         to="+15551234567", from_="+15017122661", body="x")
     assert (r["statuscode"], r["sid"], r["data"]) == (201, None, None)
