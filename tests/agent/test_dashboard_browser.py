@@ -266,7 +266,8 @@ def test_screenshots_for_the_docs(delivering, browser):
 
 def test_the_sandbox_phone_page_shares_the_console_s_look(delivering, sandbox, browser):
     """The phone texts greenhouse through the sandbox; the device answers; the phone
-    page, in the console's stylesheet, shows the conversation (docs/img/sandbox-phone.png)."""
+    page, in the console's stylesheet, shows the conversation (docs/img/sandbox-phone.png,
+    and sandbox-phone-desktop.png at desktop width)."""
     live = delivering
     point_number(sandbox, NUMBER, live.url + "/twilio/sms")
     device = DeviceClient(live.url, "greenhouse", live.token)
@@ -281,6 +282,9 @@ def test_the_sandbox_phone_page_shares_the_console_s_look(delivering, sandbox, b
     assert page.evaluate("getComputedStyle(document.querySelector('.bar')).position") == "sticky"
     page.wait_for_selector("#conversation li[data-status='delivered']")
     page.screenshot(path=str(IMAGES / "sandbox-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+    page.screenshot(path=str(IMAGES / "sandbox-phone-desktop.png"))
     device.close()
 
 
