@@ -5,18 +5,11 @@ shapes, paging and errors."""
 
 import json
 
-import pytest
-from twilio.base.exceptions import TwilioRestException
+from sandboxtest import refusal
 from utwilio_sandbox.clients import twilio_client
 from utwilio_sandbox.settings import DEFAULT_MESSAGING_SERVICE_SID
 
 FROM, TO = "+15005550006", "+15551234567"
-
-
-def code(call):
-    with pytest.raises(TwilioRestException) as raised:
-        call()
-    return raised.value.status, raised.value.code
 
 
 def test_applications_crud_and_paging(live):
@@ -34,9 +27,9 @@ def test_applications_crud_and_paging(live):
     )
     assert updated.sms_url == "https://app.test/sms" and updated.voice_caller_id_lookup is True
     assert client.applications(made[0].sid).fetch().sms_url == "https://app.test/sms"
-    assert code(lambda: client.applications.create(voice_url="not a url")) == (400, 21502)
+    assert refusal(lambda: client.applications.create(voice_url="not a url")) == (400, 21502)
     assert client.applications(made[0].sid).delete() is True
-    assert code(lambda: client.applications(made[0].sid).fetch()) == (404, 20404)
+    assert refusal(lambda: client.applications(made[0].sid).fetch()) == (404, 20404)
 
 
 def test_queues_crud(live):
@@ -46,7 +39,7 @@ def test_queues_crud(live):
     assert client.queues(queue.sid).update(max_size=20).max_size == 20
     assert [q.friendly_name for q in client.queues.list()] == ["support"]
     assert client.queues.create(friendly_name="default size").max_size == 1000  # Twilio's default
-    assert code(lambda: client.queues.create(friendly_name="", max_size=5)) == (400, 20001)
+    assert refusal(lambda: client.queues.create(friendly_name="", max_size=5)) == (400, 20001)
     assert client.queues(queue.sid).delete() is True
 
 
@@ -62,7 +55,7 @@ def test_outgoing_caller_ids_validate_list_update_delete(live):
         client.outgoing_caller_ids(caller_id.sid).update(friendly_name="desk").friendly_name
         == "desk"
     )
-    assert code(lambda: client.validation_requests.create(phone_number="+1555"))[1] == 21211
+    assert refusal(lambda: client.validation_requests.create(phone_number="+1555"))[1] == 21211
     assert client.outgoing_caller_ids(caller_id.sid).delete() is True
     assert client.outgoing_caller_ids.list() == []
 
@@ -143,14 +136,14 @@ def test_messaging_services_and_their_numbers(live):
         client.messaging.v1.services(service.sid).update(friendly_name="greenhouse").friendly_name
         == "greenhouse"
     )
-    sent_without = code(
+    sent_without = refusal(
         lambda: client.messages.create(to=TO, messaging_service_sid=service.sid, body="x")
     )
     assert sent_without == (400, 21704)
     [ours] = client.incoming_phone_numbers.list(phone_number=FROM)
     numbers = client.messaging.v1.services(service.sid).phone_numbers
-    assert code(lambda: numbers.create(phone_number_sid=ours.sid)) == (400, 21712)  # in default
-    assert code(lambda: numbers.create(phone_number_sid="PN" + "f" * 32)) == (400, 21421)
+    assert refusal(lambda: numbers.create(phone_number_sid=ours.sid)) == (400, 21712)  # in default
+    assert refusal(lambda: numbers.create(phone_number_sid="PN" + "f" * 32)) == (400, 21421)
     offer = client.available_phone_numbers("US").local.list(limit=1)[0].phone_number
     bought = client.incoming_phone_numbers.create(phone_number=offer)
     added = numbers.create(phone_number_sid=bought.sid)
@@ -160,12 +153,12 @@ def test_messaging_services_and_their_numbers(live):
     assert live.sandbox.store.get("message", message.sid).data["from"] == offer
     assert [n.phone_number for n in numbers.list()] == [offer]
     assert numbers(bought.sid).delete() is True
-    assert code(
+    assert refusal(
         lambda: client.messages.create(to=TO, messaging_service_sid="MG" + "f" * 32, body="x")
     ) == (400, 21701)
-    assert code(lambda: client.messaging.v1.services.create(friendly_name="")) == (400, 20001)
+    assert refusal(lambda: client.messaging.v1.services.create(friendly_name="")) == (400, 20001)
     assert client.messaging.v1.services(service.sid).delete() is True
-    assert code(lambda: client.messaging.v1.services(service.sid).fetch()) == (404, 20404)
+    assert refusal(lambda: client.messaging.v1.services(service.sid).fetch()) == (404, 20404)
 
 
 def test_a_released_number_leaves_its_messaging_service(live):
@@ -185,14 +178,14 @@ def test_urls_methods_and_flags_are_checked_alike_on_every_resource(live):
     [number] = client.incoming_phone_numbers.list(phone_number=FROM)
     service = client.messaging.v1.services(DEFAULT_MESSAGING_SERVICE_SID)
     app = client.applications.create(friendly_name="checked")
-    assert code(lambda: client.incoming_phone_numbers(number.sid).update(sms_method="PUT")) == (
+    assert refusal(lambda: client.incoming_phone_numbers(number.sid).update(sms_method="PUT")) == (
         400,
         21503,
     )
-    assert code(lambda: service.update(fallback_method="PUT")) == (400, 21503)
-    assert code(lambda: client.applications(app.sid).update(sms_method="PUT")) == (400, 21503)
-    assert code(lambda: service.update(status_callback="not a url")) == (400, 21502)
-    assert code(lambda: client.applications(app.sid).update(sms_status_callback="x")) == (
+    assert refusal(lambda: service.update(fallback_method="PUT")) == (400, 21503)
+    assert refusal(lambda: client.applications(app.sid).update(sms_method="PUT")) == (400, 21503)
+    assert refusal(lambda: service.update(status_callback="not a url")) == (400, 21502)
+    assert refusal(lambda: client.applications(app.sid).update(sms_status_callback="x")) == (
         400,
         21502,
     )
